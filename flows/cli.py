@@ -1,0 +1,188 @@
+"""The ``infobox`` command line: argument parsing and output formatting only.
+
+Every command calls a library function (tasks, warehouse, expectations, flows.ingest) and turns
+:class:`~warehouse.errors.PipelineError` into one clean ``error:`` line and a non-zero exit.
+Heavy imports (Prefect, Great Expectations) happen inside the commands that need them.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from enum import Enum
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+
+from warehouse.db import DEFAULT_DB
+from warehouse.errors import PipelineError
+
+# Quiet defaults for a local CLI, set before Prefect is imported (users may override them).
+for _key, _value in {
+    "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
+    "PREFECT_LOGGING_LEVEL": "WARNING",
+    "PREFECT_LOGGING_SERVER_LEVEL": "WARNING",
+    "PREFECT_SERVER_LOGGING_LEVEL": "WARNING",
+    "DO_NOT_TRACK": "1",
+}.items():
+    os.environ.setdefault(_key, _value)
+
+app = typer.Typer(
+    add_completion=False,
+    no_args_is_help=True,
+    rich_markup_mode="rich",
+    help="Track what Wikipedia infoboxes claim, revision by revision, in a DuckDB warehouse.",
+)
+
+EXIT_ERROR = 1
+EXIT_CRITICAL = 3
+
+DbOption = Annotated[Path, typer.Option("--db", help="DuckDB warehouse file.")]
+
+
+class SqlFormat(str, Enum):
+    table = "table"
+    csv = "csv"
+    json = "json"
+
+
+class ParseFormat(str, Enum):
+    json = "json"
+    table = "table"
+
+
+def _fail(message: str, code: int = EXIT_ERROR) -> None:
+    typer.secho(f"error: {message}", err=True, fg="red")
+    raise typer.Exit(code)
+
+
+@app.command()
+def run(
+    dump: Annotated[Optional[Path], typer.Option(help="MediaWiki XML export (.xml, .bz2, .gz).")] = None,
+    file: Annotated[Optional[Path], typer.Option(help="One plain wikitext file, loaded as one revision.")] = None,
+    wiki: Annotated[Optional[str], typer.Option(help="Wiki to fetch from: zh, en… or an api.php URL.")] = None,
+    title: Annotated[Optional[list[str]], typer.Option(help="Page title (repeatable); with --wiki or to filter --dump.")] = None,
+    db: DbOption = DEFAULT_DB,
+    since: Annotated[Optional[str], typer.Option(help="API only: revisions from this ISO time.")] = None,
+    until: Annotated[Optional[str], typer.Option(help="API only: revisions up to this ISO time.")] = None,
+    user_agent: Annotated[Optional[str], typer.Option(help="User-Agent for the API (name/version (contact)).")] = None,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress display.")] = False,
+) -> None:
+    """Ingest revisions, load the warehouse, run the expectations, print a summary.
+
+    With no source, loads the bundled sample (data/sample/northern_mali_conflict.xml).
+
+    [bold]Examples[/bold]
+
+      infobox run
+      infobox run --dump zhwiki-pages-meta-history.xml.bz2 --title 马利北部冲突 --db data/zh.duckdb
+      infobox run --file article.wikitext
+      infobox run --wiki zh --title 马利北部冲突 --user-agent "my-study/1.0 (me@example.org)"
+    """
+    from flows.runner import run_ingest
+
+    if file is not None and not file.exists():
+        _fail(f"no such file: {file}")
+    if dump is not None and not dump.exists():
+        _fail(f"no such dump file: {dump}")
+    try:
+        code = run_ingest(dump=dump, file=file, wiki=wiki, titles=title or None, db=db, since=since,
+                          until=until, user_agent=user_agent, show_progress=not quiet)
+    except PipelineError as exc:
+        _fail(str(exc))
+    raise typer.Exit(code)
+
+
+@app.command()
+def sql(
+    query: Annotated[str, typer.Argument(help="SQL to run (read-only).")],
+    db: DbOption = DEFAULT_DB,
+    format: Annotated[SqlFormat, typer.Option("--format", "-f", help="Output format.")] = SqlFormat.table,
+) -> None:
+    """Run a read-only SQL query on the warehouse.
+
+    [bold]Examples[/bold]
+
+      infobox sql "select field, entity, low, high from figures where field = 'strength1' limit 5"
+      infobox sql "select count(*) from infobox_fields" --format csv
+    """
+    from flows.output import print_rows
+    from warehouse.db import connect
+    import duckdb
+
+    try:
+        con = connect(db, read_only=True, wait_seconds=5)
+    except PipelineError as exc:
+        _fail(str(exc))
+    try:
+        cursor = con.execute(query)
+        columns = [d[0] for d in cursor.description] if cursor.description else []
+        rows = cursor.fetchall() if columns else []
+    except duckdb.Error as exc:
+        _fail(str(exc).splitlines()[0])
+    finally:
+        con.close()
+    print_rows(columns, rows, format.value)
+
+
+@app.command()
+def report(
+    db: DbOption = DEFAULT_DB,
+    open_: Annotated[bool, typer.Option("--open", help="Open the report in a browser.")] = False,
+) -> None:
+    """Print the path of the latest expectation report (last line); --open opens it.
+
+    [bold]Example[/bold]
+
+      infobox report --db data/warehouse.duckdb
+    """
+    from flows.runner import latest_report_path
+
+    try:
+        path = latest_report_path(db)
+    except PipelineError as exc:
+        _fail(str(exc))
+    if open_:
+        import webbrowser
+
+        if not webbrowser.open(path.as_uri()):
+            typer.echo("no browser available; open the file yourself:", err=True)
+    typer.echo(str(path))
+
+
+@app.command()
+def parse(
+    file: Annotated[Path, typer.Argument(help="A wikitext file.")],
+    format: Annotated[ParseFormat, typer.Option("--format", "-f", help="Output format.")] = ParseFormat.json,
+    lang: Annotated[Optional[str], typer.Option(help="Content language (zh, en…); guessed if omitted.")] = None,
+) -> None:
+    """Parse one wikitext file and print its infoboxes (no database involved).
+
+    [bold]Example[/bold]
+
+      infobox parse ../shared/seeds/000_3c64a2a498670ece.txt --format json
+    """
+    from flows.output import print_parse
+    from tasks.parse import parse_revision
+    from tasks.sources.textfile import guess_lang, read_wikitext
+
+    try:
+        text = read_wikitext(file)
+    except PipelineError as exc:
+        _fail(str(exc))
+    print_parse(parse_revision(text, lang or guess_lang(text)), format.value)
+
+
+def main() -> None:
+    """Console-script entry point."""
+    try:
+        app()
+    except KeyboardInterrupt:
+        typer.secho("interrupted: batches already committed are kept; run again to finish.",
+                    err=True, fg="yellow")
+        sys.exit(130)
+
+
+if __name__ == "__main__":
+    main()

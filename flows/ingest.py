@@ -1,0 +1,203 @@
+"""The ``ingest`` flow: source → parse (batched tasks) → load (one transaction per batch) → validate.
+
+The flow only orchestrates; parsing lives in ``tasks.parse``, loading in ``tasks.load``, checks in
+``expectations``. Everything a run does is recorded in the ``runs`` table under its ``run_id``.
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterator
+from datetime import datetime, timezone
+from pathlib import Path
+
+from prefect import flow, get_run_logger, task
+from prefect.cache_policies import NO_CACHE
+
+from flows import progress
+from tasks.load import batch_rows, load_batch, stored_versions
+from tasks.parse import PARSER_VERSION, ParseCache, ParsedRevision
+from tasks.sources.model import PageHistory, Revision
+from warehouse.db import DEFAULT_DB, connect
+from warehouse.errors import ConfigError, PipelineError
+
+SAMPLE_DUMP = Path(__file__).resolve().parent.parent / "data" / "sample" / "northern_mali_conflict.xml"
+BATCH_SIZE = 200
+
+# One memo per process: consecutive batches of a page (and reverts far apart) share it.
+_PARSE_CACHE = ParseCache(max_entries=512)
+
+
+def _now() -> datetime:
+    return datetime.now(timezone.utc).replace(tzinfo=None)
+
+
+@task(name="parse-batch", cache_policy=NO_CACHE, persist_result=False)
+def parse_batch(lang: str | None, revisions: list[Revision]) -> list[ParsedRevision]:
+    """Parse a batch of revisions of one page (identical texts are parsed once)."""
+    return [_PARSE_CACHE.parse(rev.text, lang, rev.sha1) for rev in revisions]
+
+
+@task(name="load-batch", cache_policy=NO_CACHE, persist_result=False)
+def load_batch_task(con, page: PageHistory, revisions: list[Revision],
+                    parsed: list[ParsedRevision], run_id: str) -> dict[str, int]:
+    """Write a batch's rows in one transaction."""
+    counts = load_batch(con, batch_rows(page, revisions, parsed, run_id))
+    get_run_logger().info("page %r: loaded %s", page.title,
+                          ", ".join(f"{k}={v}" for k, v in counts.items() if v))
+    return counts
+
+
+def _source_pages(dump: str | None, file: str | None, wiki: str | None, titles: list[str] | None,
+                  since: str | None, until: str | None, user_agent: str | None,
+                  state: dict) -> tuple[str, Iterator[PageHistory]]:
+    """(source description, page iterator) for the chosen source."""
+    chosen = [name for name, value in (("dump", dump), ("file", file), ("wiki", wiki)) if value]
+    if len(chosen) > 1:
+        raise ConfigError(f"choose one source, not {' and '.join(chosen)}")
+    if file:
+        from tasks.sources.textfile import read_file
+
+        return f"file:{file}", iter([read_file(Path(file))])
+    if wiki:
+        if not titles:
+            raise ConfigError("--wiki needs at least one --title")
+        from flows.api_source import api_pages
+
+        return (f"api:{wiki}:{'|'.join(titles)}",
+                api_pages(wiki, titles, since=since, until=until, user_agent=user_agent,
+                          state=state))
+    from tasks.sources.dump import read_dump
+
+    path = Path(dump) if dump else SAMPLE_DUMP
+    return f"dump:{path}", read_dump(path, titles=titles)
+
+
+def _chunks(page: PageHistory, stored: dict[int, int], counts: dict) -> Iterator[list[Revision]]:
+    """Batches of the page's revisions that are not stored with the current parser version."""
+    chunk: list[Revision] = []
+    for rev in page.revisions:
+        counts["n_revisions_read"] += 1
+        if stored.get(rev.rev_id) == PARSER_VERSION:
+            counts["n_revisions_skipped"] += 1
+            continue
+        chunk.append(rev)
+        if len(chunk) >= BATCH_SIZE:
+            yield chunk
+            chunk = []
+    if chunk:
+        yield chunk
+
+
+def _update_run(con, run_id: str, **values) -> None:
+    assignments = ", ".join(f"{k} = ?" for k in values)
+    con.execute(f"UPDATE runs SET {assignments} WHERE run_id = ?", [*values.values(), run_id])
+
+
+@flow(name="ingest", log_prints=False)
+def ingest(
+    dump: str | None = None,
+    file: str | None = None,
+    wiki: str | None = None,
+    titles: list[str] | None = None,
+    db: str = str(DEFAULT_DB),
+    run_id: str | None = None,
+    since: str | None = None,
+    until: str | None = None,
+    user_agent: str | None = None,
+    scheduled: bool = False,
+    severities: dict[str, str] | None = None,
+    lock_wait_seconds: float = 60.0,
+):
+    """Ingest revisions from one source into the warehouse at ``db`` and validate them.
+
+    Sources: ``dump`` (a MediaWiki XML export), ``file`` (one wikitext file as one revision),
+    ``wiki`` + ``titles`` (the MediaWiki Action API), or none: the bundled sample export.
+    """
+    from prefect.runtime import flow_run
+
+    logger = get_run_logger()
+    run_id = run_id or str(uuid.uuid4())
+    db_path = Path(db)
+    con = connect(db_path, wait_seconds=lock_wait_seconds)
+    counts = {k: 0 for k in ("n_pages", "n_revisions_read", "n_revisions_loaded", "n_revisions_skipped",
+                             "n_without_infobox", "n_infoboxes", "n_fields", "n_figures", "n_issues")}
+    try:
+        # A run still 'running' in the table was killed: say so instead of leaving it ambiguous.
+        con.execute("UPDATE runs SET status = 'interrupted' WHERE status = 'running'")
+        state: dict = {"con": con}
+        source, pages = "pending", iter(())
+        con.execute(
+            "INSERT INTO runs (run_id, flow_run_id, started_at, source, status) VALUES (?, ?, ?, ?, 'running')",
+            [run_id, flow_run.get_id(), _now(), "pending"],
+        )
+        source, pages = _source_pages(dump, file, wiki, titles, since, until, user_agent, state)
+        _update_run(con, run_id, source=source)
+        for page in pages:
+            counts["n_pages"] += 1
+            progress.report("page", title=page.title, wiki=page.site.wiki)
+            stored = stored_versions(con, page.site.wiki, page.page_id)
+            for chunk in _chunks(page, stored, counts):
+                parsed = parse_batch(page.site.lang, chunk)
+                loaded = load_batch_task(con, page, chunk, parsed, run_id)
+                counts["n_revisions_loaded"] += loaded["revisions"]
+                counts["n_without_infobox"] += sum(1 for p in parsed if not p.has_infobox)
+                counts["n_infoboxes"] += loaded["infoboxes"]
+                counts["n_fields"] += loaded["infobox_fields"]
+                counts["n_figures"] += loaded["figures"]
+                counts["n_issues"] += loaded["parse_issues"]
+                progress.report("batch", n=len(chunk), title=page.title)
+        _update_run(con, run_id, **counts)
+        logger.info("read %d revisions of %d pages; loaded %d, skipped %d (already stored)",
+                    counts["n_revisions_read"], counts["n_pages"], counts["n_revisions_loaded"],
+                    counts["n_revisions_skipped"])
+        progress.report("stage", name="validate")
+        summary = _validate(con, run_id, db_path, severities, scheduled)
+        status = "failed" if summary.critical_failed else "completed"
+        _update_run(con, run_id, status=status, finished_at=_now(),
+                    expectations_passed=summary.passed, expectations_failed=summary.failed,
+                    report_path=str(summary.report_path))
+        _publish_artifact(summary)
+    except PipelineError as exc:
+        _update_run(con, run_id, status="failed", finished_at=_now(), message=str(exc), **counts)
+        raise
+    except BaseException as exc:
+        _update_run(con, run_id, status="failed", finished_at=_now(),
+                    message=f"{type(exc).__name__}: {exc}", **counts)
+        raise
+    finally:
+        con.close()
+    if summary.critical_failed:
+        from prefect.states import Failed
+
+        return Failed(message=f"{summary.critical_failed} critical expectation(s) failed; "
+                              f"report: {summary.report_path}")
+    return {"run_id": run_id, **counts}
+
+
+def data_dir_for(db_path: Path) -> Path:
+    """Reports and the GX site live beside the database file."""
+    return db_path.resolve().parent
+
+
+def _validate(con, run_id: str, db_path: Path, severities, scheduled: bool):
+    import expectations
+
+    return expectations.validate(con, run_id, data_dir_for(db_path), severities=severities,
+                                 scheduled=scheduled)
+
+
+def _publish_artifact(summary) -> None:
+    import expectations
+    from prefect.artifacts import create_markdown_artifact
+
+    create_markdown_artifact(markdown=expectations.summary_markdown(summary), key="expectations",
+                             description="Expectation results of this ingest run")
+
+
+def new_run_id() -> str:
+    return str(uuid.uuid4())
+
+
+os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")

@@ -1,0 +1,117 @@
+"""Run ``ingest`` from the CLI: progress display, final summary, exit code.
+
+Kept apart from flows/cli.py so that Python users get the same behaviour by calling
+:func:`run_ingest`.
+"""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from flows import progress
+from warehouse.db import connect
+from warehouse.errors import PipelineError, WarehouseError
+
+EXIT_OK, EXIT_ERROR, EXIT_CRITICAL = 0, 1, 3
+
+
+def run_ingest(*, dump: Path | None = None, file: Path | None = None, wiki: str | None = None,
+               titles: list[str] | None = None, db: Path, since: str | None = None,
+               until: str | None = None, user_agent: str | None = None,
+               show_progress: bool = True, console: Console | None = None) -> int:
+    """Run the flow, print its summary, return the exit code (0 ok, 3 critical expectation failed)."""
+    console = console or Console(stderr=True)
+    started = time.monotonic()
+    bar = Progress(SpinnerColumn(), TextColumn("{task.description}"), BarColumn(),
+                   MofNCompleteColumn(), TimeElapsedColumn(), console=console,
+                   disable=not show_progress, transient=True)
+    job = bar.add_task("starting Prefect…", total=None)
+
+    def listener(event: str, data: dict) -> None:
+        if event == "page":
+            bar.update(job, description=f"{data['wiki']}: {data['title']}")
+        elif event == "batch":
+            bar.advance(job, data["n"])
+        elif event == "stage":
+            bar.update(job, description=f"{data['name']}…")
+
+    from flows.ingest import ingest, new_run_id
+
+    run_id = new_run_id()
+    progress.subscribe(listener)
+    try:
+        with bar:
+            state = ingest(dump=str(dump) if dump else None, file=str(file) if file else None,
+                           wiki=wiki, titles=titles, db=str(db), run_id=run_id, since=since,
+                           until=until, user_agent=user_agent, return_state=True)
+    finally:
+        progress.unsubscribe(listener)
+    if state.is_failed() or state.is_crashed():
+        try:
+            state.result(raise_on_failure=True)
+        except PipelineError:
+            raise
+        except Exception as exc:  # the flow's own failure message is clearer than a traceback
+            if "critical expectation" not in str(state.message or ""):
+                raise PipelineError(f"run failed: {state.message or exc}") from exc
+    print_summary(db, run_id, time.monotonic() - started, Console())
+    return EXIT_CRITICAL if state.is_failed() else EXIT_OK
+
+
+def print_summary(db: Path, run_id: str, seconds: float, console: Console) -> None:
+    con = connect(db, read_only=True)
+    try:
+        run = con.execute("SELECT * FROM runs WHERE run_id = ?", [run_id]).fetchall()
+        names = [d[0] for d in con.description]
+        results = con.execute(
+            "SELECT suite, expectation, severity, success, unexpected_count, "
+            "json_extract_string(unexpected_sample, '$[0].description') "
+            "FROM expectation_results WHERE run_id = ? ORDER BY success, severity, suite, expectation",
+            [run_id]).fetchall()
+    finally:
+        con.close()
+    if not run:
+        raise WarehouseError(f"run {run_id} is not in {db}")
+    row = dict(zip(names, run[0]))
+    counts = Table(title=f"run {run_id[:8]} · {row['status']} · {seconds:.1f}s", show_header=False)
+    for label, key in (("source", "source"), ("pages", "n_pages"),
+                       ("revisions read", "n_revisions_read"), ("revisions loaded", "n_revisions_loaded"),
+                       ("already stored (skipped)", "n_revisions_skipped"),
+                       ("revisions without infobox", "n_without_infobox"),
+                       ("infoboxes", "n_infoboxes"), ("infobox fields", "n_fields"),
+                       ("figures", "n_figures"), ("parse issues", "n_issues")):
+        counts.add_row(label, str(row[key]))
+    counts.add_row("expectations", f"{row['expectations_passed']} passed, "
+                                   f"{row['expectations_failed']} failed")
+    console.print(counts)
+    if results:
+        checks = Table("suite", "expectation", "severity", "result", "unexpected", "first problem",
+                       title="expectations")
+        for suite, name, severity, success, unexpected, first in results:
+            mark = "[green]passed[/green]" if success else (
+                "[red]FAILED[/red]" if severity == "critical" else "[yellow]warning[/yellow]")
+            checks.add_row(suite, name, severity, mark, str(unexpected or 0), first or "")
+        console.print(checks)
+    console.print(f"database: {Path(db).resolve()}")
+    console.print(f"report:   {row['report_path']}")
+
+
+def latest_report_path(db: Path) -> Path:
+    """Report of the latest run that wrote one."""
+    con = connect(db, read_only=True, wait_seconds=5)
+    try:
+        found = con.execute("SELECT report_path FROM runs WHERE report_path IS NOT NULL "
+                            "ORDER BY started_at DESC LIMIT 1").fetchall()
+    finally:
+        con.close()
+    if not found:
+        raise WarehouseError(f"no run in {db} has written a report yet: run `infobox run` first")
+    path = Path(found[0][0])
+    if not path.exists():
+        raise WarehouseError(f"the latest report {path} no longer exists: run `infobox run` again")
+    return path
