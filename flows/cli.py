@@ -68,6 +68,7 @@ def run(
     until: Annotated[Optional[str], typer.Option(help="API only: revisions up to this ISO time.")] = None,
     user_agent: Annotated[Optional[str], typer.Option(help="User-Agent for the API (name/version (contact)).")] = None,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress display.")] = False,
+    lock_wait: Annotated[float, typer.Option(help="Seconds to wait for another writer to finish.")] = 60.0,
 ) -> None:
     """Ingest revisions, load the warehouse, run the expectations, print a summary.
 
@@ -80,15 +81,13 @@ def run(
       infobox run --file article.wikitext
       infobox run --wiki zh --title 马利北部冲突 --user-agent "my-study/1.0 (me@example.org)"
     """
-    from flows.runner import run_ingest
+    from flows.runner import preflight, run_ingest
 
-    if file is not None and not file.exists():
-        _fail(f"no such file: {file}")
-    if dump is not None and not dump.exists():
-        _fail(f"no such dump file: {dump}")
     try:
+        preflight(dump=dump, file=file, wiki=wiki, titles=title or None, db=db, lock_wait=lock_wait)
         code = run_ingest(dump=dump, file=file, wiki=wiki, titles=title or None, db=db, since=since,
-                          until=until, user_agent=user_agent, show_progress=not quiet)
+                          until=until, user_agent=user_agent, show_progress=not quiet,
+                          lock_wait=lock_wait)
     except PipelineError as exc:
         _fail(str(exc))
     raise typer.Exit(code)

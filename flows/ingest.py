@@ -74,7 +74,8 @@ def _source_pages(dump: str | None, file: str | None, wiki: str | None, titles: 
     return f"dump:{path}", read_dump(path, titles=titles)
 
 
-def _chunks(page: PageHistory, stored: dict[int, int], counts: dict) -> Iterator[list[Revision]]:
+def _chunks(page: PageHistory, stored: dict[int, int], counts: dict,
+            batch_size: int) -> Iterator[list[Revision]]:
     """Batches of the page's revisions that are not stored with the current parser version."""
     chunk: list[Revision] = []
     for rev in page.revisions:
@@ -83,7 +84,7 @@ def _chunks(page: PageHistory, stored: dict[int, int], counts: dict) -> Iterator
             counts["n_revisions_skipped"] += 1
             continue
         chunk.append(rev)
-        if len(chunk) >= BATCH_SIZE:
+        if len(chunk) >= batch_size:
             yield chunk
             chunk = []
     if chunk:
@@ -109,6 +110,7 @@ def ingest(
     scheduled: bool = False,
     severities: dict[str, str] | None = None,
     lock_wait_seconds: float = 60.0,
+    batch_size: int = BATCH_SIZE,
 ):
     """Ingest revisions from one source into the warehouse at ``db`` and validate them.
 
@@ -138,7 +140,7 @@ def ingest(
             counts["n_pages"] += 1
             progress.report("page", title=page.title, wiki=page.site.wiki)
             stored = stored_versions(con, page.site.wiki, page.page_id)
-            for chunk in _chunks(page, stored, counts):
+            for chunk in _chunks(page, stored, counts, batch_size):
                 parsed = parse_batch(page.site.lang, chunk)
                 loaded = load_batch_task(con, page, chunk, parsed, run_id)
                 counts["n_revisions_loaded"] += loaded["revisions"]

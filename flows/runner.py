@@ -15,7 +15,7 @@ from rich.table import Table
 
 from flows import progress
 from warehouse.db import connect
-from warehouse.errors import PipelineError, WarehouseError
+from warehouse.errors import ConfigError, PipelineError, WarehouseError
 
 EXIT_OK, EXIT_ERROR, EXIT_CRITICAL = 0, 1, 3
 
@@ -23,7 +23,8 @@ EXIT_OK, EXIT_ERROR, EXIT_CRITICAL = 0, 1, 3
 def run_ingest(*, dump: Path | None = None, file: Path | None = None, wiki: str | None = None,
                titles: list[str] | None = None, db: Path, since: str | None = None,
                until: str | None = None, user_agent: str | None = None,
-               show_progress: bool = True, console: Console | None = None) -> int:
+               show_progress: bool = True, console: Console | None = None,
+               lock_wait: float = 60.0) -> int:
     """Run the flow, print its summary, return the exit code (0 ok, 3 critical expectation failed)."""
     console = console or Console(stderr=True)
     started = time.monotonic()
@@ -48,7 +49,8 @@ def run_ingest(*, dump: Path | None = None, file: Path | None = None, wiki: str 
         with bar:
             state = ingest(dump=str(dump) if dump else None, file=str(file) if file else None,
                            wiki=wiki, titles=titles, db=str(db), run_id=run_id, since=since,
-                           until=until, user_agent=user_agent, return_state=True)
+                           until=until, user_agent=user_agent, lock_wait_seconds=lock_wait,
+                           return_state=True)
     finally:
         progress.unsubscribe(listener)
     if state.is_failed() or state.is_crashed():
@@ -61,6 +63,24 @@ def run_ingest(*, dump: Path | None = None, file: Path | None = None, wiki: str 
                 raise PipelineError(f"run failed: {state.message or exc}") from exc
     print_summary(db, run_id, time.monotonic() - started, Console())
     return EXIT_CRITICAL if state.is_failed() else EXIT_OK
+
+
+def preflight(*, dump: Path | None, file: Path | None, wiki: str | None, titles: list[str] | None,
+              db: Path, lock_wait: float) -> None:
+    """Check the arguments, the input and the database before starting Prefect (fail in a second)."""
+    from tasks.sources.dump import check_dump
+    from tasks.sources.textfile import read_wikitext
+
+    chosen = [name for name, value in (("--dump", dump), ("--file", file), ("--wiki", wiki)) if value]
+    if len(chosen) > 1:
+        raise ConfigError(f"choose one source, not {' and '.join(chosen)}")
+    if wiki and not titles:
+        raise ConfigError("--wiki needs at least one --title")
+    if file is not None:
+        read_wikitext(file)
+    if dump is not None:
+        check_dump(dump)
+    connect(db, wait_seconds=lock_wait).close()  # creates the schema; raises if locked or unwritable
 
 
 def print_summary(db: Path, run_id: str, seconds: float, console: Console) -> None:

@@ -38,6 +38,14 @@ def open_dump(path: Path) -> IO[bytes]:
         raise DumpError(f"cannot open {path}: {exc.strerror or exc}") from exc
 
 
+def check_dump(path: str | Path) -> None:
+    """Raise DumpError unless ``path`` exists and starts like a MediaWiki XML export."""
+    path = Path(path)
+    if not path.exists():
+        raise DumpError(f"no such dump file: {path}")
+    _sniff_lang(path)
+
+
 def _sniff_lang(path: Path) -> str | None:
     """The export's xml:lang attribute, read from its first kilobytes."""
     with open_dump(path) as fh:
