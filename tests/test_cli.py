@@ -1,0 +1,146 @@
+"""The `infobox` command as a user runs it: a real process, real files, real exit codes."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import subprocess
+import sys
+
+import duckdb
+import pytest
+
+from tasks.load import batch_rows, load_batch
+from tasks.parse import parse_revision
+from tasks.sources.textfile import read_file
+from warehouse.db import connect
+
+
+def infobox(*args, timeout=120):
+    return subprocess.run([sys.executable, "-m", "flows.cli", *map(str, args)], capture_output=True,
+                          text=True, timeout=timeout)
+
+
+def assert_one_line_error(proc, fragment):
+    assert proc.returncode == 1, proc.stderr
+    lines = proc.stderr.strip().splitlines()
+    assert len(lines) == 1, proc.stderr
+    assert lines[0].startswith("error: ") and fragment in lines[0], lines[0]
+    assert "Traceback" not in proc.stderr + proc.stdout
+
+
+@pytest.fixture()
+def loaded_db(tmp_path, seed_path):
+    """A warehouse holding the seed loaded by the library (no Prefect needed)."""
+    db = tmp_path / "w.duckdb"
+    page = read_file(seed_path)
+    revisions = list(page.revisions)
+    con = connect(db)
+    load_batch(con, batch_rows(page, revisions, [parse_revision(r.text, "zh") for r in revisions],
+                               "run-test"))
+    con.close()
+    return db
+
+
+@pytest.mark.parametrize("command", [[], ["run"], ["sql"], ["report"], ["parse"]])
+def test_every_command_has_help_with_an_example(command):
+    proc = infobox(*command, "--help")
+    assert proc.returncode == 0
+    assert "Usage" in proc.stdout
+    if command:
+        assert "Example" in proc.stdout and f"infobox {command[0]}" in proc.stdout
+
+
+def test_parse_prints_the_documented_json(seed_path):
+    proc = infobox("parse", seed_path, "--format", "json")
+    assert proc.returncode == 0, proc.stderr
+    out = json.loads(proc.stdout)
+    assert set(out) == {"infoboxes", "issues"}
+    box = out["infoboxes"][0]
+    assert box["template"] == "Infobox military conflict"
+    assert box["fields"]["place"] == {"raw": " [[马利|马利]]北部\n", "text": "马利北部"}
+    assert {"belligerents", "figures"} <= set(box)
+
+
+def test_parse_table_format(seed_path):
+    proc = infobox("parse", seed_path, "--format", "table")
+    assert proc.returncode == 0 and "马利北部" in proc.stdout
+
+
+def test_sql_csv_has_a_header_and_one_line_per_row(loaded_db):
+    proc = infobox("sql", "select field, text from infobox_fields where field like 'strength%' "
+                          "order by seq", "--db", loaded_db, "--format", "csv")
+    assert proc.returncode == 0, proc.stderr
+    rows = list(csv.reader(io.StringIO(proc.stdout)))
+    assert rows[0] == ["field", "text"]
+    assert [r[0] for r in rows[1:]] == ["strength1", "strength2", "strength3"]
+    assert rows[2][1] == "Azawad 3,000人"
+
+
+def test_sql_json_and_count(loaded_db):
+    proc = infobox("sql", "select count(*) as n from infobox_fields", "--db", loaded_db,
+                   "--format", "json")
+    assert json.loads(proc.stdout) == [{"n": 21}]
+
+
+def test_sql_is_read_only(loaded_db):
+    proc = infobox("sql", "delete from revisions", "--db", loaded_db)
+    assert proc.returncode == 1 and "read-only" in proc.stderr.lower()
+    con = duckdb.connect(str(loaded_db), read_only=True)
+    assert con.execute("select count(*) from revisions").fetchall() == [(1,)]
+    con.close()
+
+
+def test_sql_error_is_one_line(loaded_db):
+    assert_one_line_error(infobox("sql", "select * from nowhere", "--db", loaded_db), "nowhere")
+
+
+def test_sql_without_database(tmp_path):
+    assert_one_line_error(infobox("sql", "select 1", "--db", tmp_path / "none.duckdb"), "no warehouse")
+
+
+def test_report_before_any_run(loaded_db):
+    assert_one_line_error(infobox("report", "--db", loaded_db), "no run")
+
+
+def test_run_rejects_a_binary_file(tmp_path):
+    path = tmp_path / "photo.jpg"
+    path.write_bytes(b"\xff\xd8\xff\xe0\x00\x10JFIF\x00" + bytes(range(256)))
+    assert_one_line_error(infobox("run", "--file", path, "--db", tmp_path / "w.duckdb"), "binary file")
+
+
+def test_run_rejects_a_file_that_is_not_an_export(tmp_path):
+    path = tmp_path / "dump.xml"
+    path.write_text("<html><body>not an export</body></html>", encoding="utf-8")
+    assert_one_line_error(infobox("run", "--dump", path, "--db", tmp_path / "w.duckdb"),
+                          "not a MediaWiki XML export")
+
+
+def test_run_rejects_two_sources(tmp_path, seed_path):
+    assert_one_line_error(infobox("run", "--file", seed_path, "--dump", seed_path, "--db",
+                                  tmp_path / "w.duckdb"), "choose one source")
+
+
+def test_run_with_an_unwritable_database_path(tmp_path, seed_path):
+    blocker = tmp_path / "a-file"
+    blocker.write_text("x")
+    assert_one_line_error(infobox("run", "--file", seed_path, "--db", blocker / "w.duckdb"),
+                          "cannot create directory")
+
+
+def test_run_with_a_locked_database_keeps_what_is_stored(loaded_db, seed_path):
+    holder = duckdb.connect(str(loaded_db))  # this process now holds the write lock
+    try:
+        proc = infobox("run", "--file", seed_path, "--db", loaded_db, "--lock-wait", "1")
+    finally:
+        holder.close()
+    assert_one_line_error(proc, "locked by another process")
+    con = duckdb.connect(str(loaded_db), read_only=True)
+    assert con.execute("select count(*) from infobox_fields").fetchall() == [(21,)]
+    con.close()
+
+
+def test_bad_option_value_is_reported(loaded_db):
+    proc = infobox("sql", "select 1", "--db", loaded_db, "--format", "xml")
+    assert proc.returncode == 2 and "xml" in proc.stderr

@@ -1,0 +1,153 @@
+"""The `ingest` Prefect flow end to end on real wikitext, under a Prefect test harness."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import textwrap
+
+import duckdb
+import pytest
+
+from tests.history import seed_history, write_history
+from warehouse.db import table_counts
+from warehouse.errors import DumpError
+
+pytestmark = pytest.mark.usefixtures("prefect_harness")
+
+DATA_TABLES = ("pages", "revisions", "infoboxes", "infobox_fields", "belligerents", "figures",
+               "citations", "parse_issues")
+
+
+def _counts(db) -> dict[str, int]:
+    con = duckdb.connect(str(db), read_only=True)
+    try:
+        return table_counts(con)
+    finally:
+        con.close()
+
+
+def _query(db, sql, params=()):
+    con = duckdb.connect(str(db), read_only=True)
+    try:
+        return con.execute(sql, list(params)).fetchall()
+    finally:
+        con.close()
+
+
+@pytest.fixture()
+def history_dump(tmp_path, seed_text):
+    path = tmp_path / "history.xml"
+    write_history(path, seed_history(seed_text))
+    return path
+
+
+def test_ingest_loads_every_revision_and_field(history_dump, tmp_path):
+    from flows.ingest import ingest
+
+    db = tmp_path / "w.duckdb"
+    ingest(dump=str(history_dump), db=str(db), return_state=True)
+    counts = _counts(db)
+    assert counts["pages"] == 1
+    assert counts["revisions"] == 6
+    assert counts["infoboxes"] == 5  # revision 1002 blanked the infobox
+    assert counts["infobox_fields"] == 5 * 21
+    runs = _query(db, "SELECT status, n_revisions_read, n_revisions_loaded, n_without_infobox, "
+                      "n_fields, flow_run_id FROM runs")
+    assert len(runs) == 1
+    status, read, loaded, without, fields, flow_run_id = runs[0]
+    assert status in ("completed", "failed")
+    assert (read, loaded, without, fields) == (6, 6, 1, 105)
+    assert flow_run_id is not None
+    # Raw text is kept as served, and the plain text of a field is queryable.
+    assert _query(db, "SELECT count(*) FROM revisions WHERE text LIKE '%{{Infobox military conflict%'") \
+        == [(5,)]
+    assert _query(db, "SELECT DISTINCT text FROM infobox_fields WHERE field = 'place'") == [("马利北部",)]
+
+
+def test_revision_without_infobox_is_stored_counted_and_reported(history_dump, tmp_path):
+    from flows.ingest import ingest
+
+    db = tmp_path / "w.duckdb"
+    ingest(dump=str(history_dump), db=str(db), return_state=True)
+    assert _query(db, "SELECT rev_id, has_infobox FROM revisions WHERE NOT has_infobox") == [(1002, False)]
+    assert _query(db, "SELECT rev_id, code, severity FROM parse_issues WHERE code = 'no_infobox'") == \
+        [(1002, "no_infobox", "info")]
+
+
+def test_second_run_leaves_identical_counts(history_dump, tmp_path):
+    from flows.ingest import ingest
+
+    db = tmp_path / "w.duckdb"
+    ingest(dump=str(history_dump), db=str(db), return_state=True)
+    first = _counts(db)
+    ingest(dump=str(history_dump), db=str(db), return_state=True)
+    second = _counts(db)
+    assert {t: second[t] for t in DATA_TABLES} == {t: first[t] for t in DATA_TABLES}
+    assert second["runs"] == 2
+    assert _query(db, "SELECT n_revisions_loaded, n_revisions_skipped FROM runs ORDER BY started_at") \
+        == [(6, 0), (0, 6)]
+
+
+def test_truncated_dump_fails_clearly_and_keeps_complete_batches(history_dump, tmp_path):
+    from flows.ingest import ingest
+
+    data = history_dump.read_bytes()
+    fourth = data.index(b"<revision>")
+    for _ in range(3):
+        fourth = data.index(b"<revision>", fourth + 1)
+    cut = tmp_path / "cut.xml"
+    cut.write_bytes(data[:fourth + 300])
+    db = tmp_path / "w.duckdb"
+    with pytest.raises(DumpError, match="malformed or truncated"):
+        ingest(dump=str(cut), db=str(db), batch_size=1)
+    assert [r[0] for r in _query(db, "SELECT rev_id FROM revisions ORDER BY rev_id")] == [1000, 1001, 1002]
+    status, message = _query(db, "SELECT status, message FROM runs")[0]
+    assert status == "failed" and "truncated" in message
+    # The complete export then loads the rest without duplicating anything.
+    ingest(dump=str(history_dump), db=str(db), return_state=True)
+    assert _counts(db)["revisions"] == 6
+    assert _query(db, "SELECT n_revisions_loaded, n_revisions_skipped FROM runs "
+                      "ORDER BY started_at DESC LIMIT 1") == [(3, 3)]
+
+
+def test_killed_run_leaves_a_consistent_database_and_the_next_run_completes(history_dump, tmp_path):
+    """SIGKILL the process right after its second committed batch, then run again."""
+    from flows.ingest import ingest
+
+    db = tmp_path / "w.duckdb"
+    script = textwrap.dedent(f"""
+        import os, signal
+        from flows import progress
+        from flows.ingest import ingest
+        done = []
+        def kill_after_two(event, data):
+            if event == "batch":
+                done.append(data["n"])
+                if len(done) == 2:
+                    os.kill(os.getpid(), signal.SIGKILL)
+        progress.subscribe(kill_after_two)
+        ingest(dump={str(history_dump)!r}, db={str(db)!r}, batch_size=1)
+    """)
+    from prefect.settings import get_current_settings
+
+    # The child talks to this session's test API instead of starting a server of its own.
+    env = {**os.environ, "PREFECT_API_URL": str(get_current_settings().api.url),
+           "PREFECT_LOGGING_LEVEL": "ERROR"}
+    log = tmp_path / "child.log"
+    with log.open("w") as out:
+        proc = subprocess.run([sys.executable, "-c", script], env=env, stdout=out, stderr=out,
+                              timeout=300)
+    assert proc.returncode == -9, log.read_text()[-2000:]
+    # Consistent: exactly the committed batches, each revision with all its derived rows.
+    assert _query(db, "SELECT rev_id FROM revisions ORDER BY rev_id") == [(1000,), (1001,)]
+    assert _query(db, "SELECT count(*) FROM infobox_fields") == [(42,)]
+    assert _query(db, "SELECT status FROM runs") == [("running",)]
+
+    ingest(dump=str(history_dump), db=str(db), return_state=True)
+    clean = tmp_path / "clean.duckdb"
+    ingest(dump=str(history_dump), db=str(clean), return_state=True)
+    resumed, reference = _counts(db), _counts(clean)
+    assert {t: resumed[t] for t in DATA_TABLES} == {t: reference[t] for t in DATA_TABLES}
+    assert [r[0] for r in _query(db, "SELECT status FROM runs ORDER BY started_at")][0] == "interrupted"
