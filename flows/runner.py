@@ -110,12 +110,12 @@ def print_summary(db: Path, run_id: str, seconds: float, console: Console) -> No
                                    f"{row['expectations_failed']} failed")
     console.print(counts)
     if results:
-        checks = Table("suite", "expectation", "severity", "result", "unexpected", "first problem",
+        checks = Table("expectation", "severity", "result", "unexpected", "first problem",
                        title="expectations")
         for suite, name, severity, success, unexpected, first in results:
             mark = "[green]passed[/green]" if success else (
                 "[red]FAILED[/red]" if severity == "critical" else "[yellow]warning[/yellow]")
-            checks.add_row(suite, name, severity, mark, str(unexpected or 0), first or "")
+            checks.add_row(name, severity, mark, str(unexpected or 0), first or "")
         console.print(checks)
     console.print(f"database: {Path(db).resolve()}")
     console.print(f"report:   {row['report_path']}")

@@ -1,0 +1,146 @@
+"""The expectations: which rows each one reads, and which GX expectation it applies.
+
+Every check reads a DataFrame from DuckDB (GX's SQL datasource over duckdb-engine fails here, so the
+pandas datasource validates what SQL selected) with a ``description`` column: one readable sentence
+per row, which the reports show for the rows that broke the expectation.
+Per-run checks read the rows of the run's revisions; history checks read the pages the run touched;
+global checks read the whole warehouse.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+CATEGORIES = ["troops", "killed", "wounded", "captured", "missing", "dead", "casualties",
+              "civilians", "displaced", "refugees", "other"]
+QUALIFIERS = ["exact", "approx", "at_least", "at_most"]
+
+# Pages the run touched, and the run's revisions.
+RUN_PAGES = "SELECT DISTINCT wiki, page_id FROM revisions WHERE run_id = $run_id"
+RUN_REVS = "SELECT wiki, rev_id FROM revisions WHERE run_id = $run_id"
+
+
+@dataclass(frozen=True)
+class Check:
+    """One expectation: its id (stable, used for severities), GX suite, rows, and GX expectation."""
+
+    id: str
+    suite: str
+    summary: str  # what it asserts, in words
+    sql: str  # parameters: $run_id, $tolerance, $freshness_days
+    expectation: Callable[[dict], object]  # settings → the GX expectation (GX imported lazily)
+    scheduled_only: bool = False
+    requires: str | None = None  # table or view that must exist
+    offenders_are_rows: bool = False  # the SQL selects only offending rows (row-count checks)
+
+
+def _gxe():
+    import great_expectations.expectations as gxe
+
+    return gxe
+
+
+def _iso3() -> list[str]:
+    import pycountry
+
+    return sorted(c.alpha_3 for c in pycountry.countries)
+
+
+CHECKS: list[Check] = [
+    Check("revisions_rev_id_not_null", "revisions", "every revision has a revision id",
+          f"SELECT wiki, rev_id, 'revision of page ' || page_id::VARCHAR || ' without id' AS description "
+          f"FROM revisions WHERE run_id = $run_id",
+          lambda s: _gxe().ExpectColumnValuesToNotBeNull(column="rev_id")),
+    Check("revisions_rev_id_unique", "revisions", "no revision id is stored twice on a wiki",
+          f"SELECT r.wiki, r.rev_id, r.wiki || ' rev ' || r.rev_id::VARCHAR AS description "
+          f"FROM revisions r JOIN ({RUN_PAGES}) p USING (wiki, page_id)",
+          lambda s: _gxe().ExpectCompoundColumnsToBeUnique(column_list=["wiki", "rev_id"])),
+    Check("history_parent_present", "v_revision_history",
+          "every parent revision is stored, unless it is the first stored revision of its page",
+          f"SELECT h.wiki, h.rev_id, h.parent_id, h.parent_present, h.description "
+          f"FROM v_revision_history h JOIN ({RUN_PAGES}) p USING (wiki, page_id)",
+          lambda s: _gxe().ExpectColumnValuesToBeInSet(column="parent_present", value_set=[True])),
+    Check("history_timestamps_increasing", "v_revision_history",
+          "timestamps increase along parent links",
+          f"SELECT h.wiki, h.rev_id, h.ts_increasing, h.description "
+          f"FROM v_revision_history h JOIN ({RUN_PAGES}) p USING (wiki, page_id)",
+          lambda s: _gxe().ExpectColumnValuesToBeInSet(column="ts_increasing", value_set=[True])),
+    Check("revision_has_infobox", "revisions",
+          "every revision of a tracked article (one that has had an infobox) has its infobox",
+          "SELECT r.wiki, r.rev_id, r.has_infobox, "
+          "pg.title || ' rev ' || r.rev_id::VARCHAR || ' by ' || coalesce(r.user_name, '?') || "
+          "' has no infobox (' || coalesce(nullif(r.comment, ''), 'no summary') || ')' AS description "
+          "FROM revisions r JOIN pages pg USING (wiki, page_id) "
+          "WHERE r.run_id = $run_id AND EXISTS (SELECT 1 FROM revisions o WHERE o.wiki = r.wiki "
+          "AND o.page_id = r.page_id AND o.has_infobox)",
+          lambda s: _gxe().ExpectColumnValuesToBeInSet(column="has_infobox", value_set=[True])),
+    Check("infobox_fields_field_not_null", "infobox_fields", "every infobox parameter has a name",
+          f"SELECT f.wiki, f.rev_id, f.field, 'rev ' || f.rev_id::VARCHAR || ' box ' || f.box_idx::VARCHAR "
+          f"|| ' parameter ' || f.seq::VARCHAR AS description "
+          f"FROM infobox_fields f JOIN ({RUN_REVS}) r USING (wiki, rev_id)",
+          lambda s: _gxe().ExpectColumnValuesToNotBeNull(column="field")),
+    Check("referential_integrity", "referential_integrity",
+          "fields, belligerents, figures and citations point to stored revisions, revisions to pages",
+          " UNION ALL ".join(
+              f"SELECT '{t}' AS table_name, x.wiki, x.rev_id, "
+              f"'{t} row of missing revision ' || x.wiki || ' ' || x.rev_id::VARCHAR AS description "
+              f"FROM {t} x WHERE NOT EXISTS (SELECT 1 FROM revisions r "
+              f"WHERE r.wiki = x.wiki AND r.rev_id = x.rev_id)"
+              for t in ("infoboxes", "infobox_fields", "belligerents", "figures", "citations",
+                        "parse_issues"))
+          + " UNION ALL SELECT 'revisions', r.wiki, r.rev_id, 'revision ' || r.rev_id::VARCHAR || "
+            "' of missing page ' || r.page_id::VARCHAR FROM revisions r WHERE NOT EXISTS "
+            "(SELECT 1 FROM pages p WHERE p.wiki = r.wiki AND p.page_id = r.page_id)",
+          lambda s: _gxe().ExpectTableRowCountToEqual(value=0), offenders_are_rows=True),
+    Check("figures_interval_well_formed", "figures", "every figure interval has low ≤ high",
+          "SELECT f.wiki, f.rev_id, f.field, f.low, f.high, "
+          "(f.low IS NULL OR f.high IS NULL OR f.low <= f.high) AS well_formed, "
+          "f.field || ' ' || coalesce(f.entity, '') || ': ' || f.raw AS description "
+          f"FROM figures f JOIN ({RUN_REVS}) r USING (wiki, rev_id)",
+          lambda s: _gxe().ExpectColumnValuesToBeInSet(column="well_formed", value_set=[True])),
+    Check("figures_non_negative", "figures", "no figure is negative",
+          "SELECT f.wiki, f.rev_id, f.field, f.low, "
+          "f.field || ' ' || coalesce(f.entity, '') || ': ' || f.raw AS description "
+          f"FROM figures f JOIN ({RUN_REVS}) r USING (wiki, rev_id)",
+          lambda s: _gxe().ExpectColumnValuesToBeBetween(column="low", min_value=0)),
+    Check("figures_category_in_set", "figures", "every figure's category is a known one",
+          "SELECT f.wiki, f.rev_id, f.category, "
+          "f.field || ' ' || coalesce(f.entity, '') || ': ' || f.raw AS description "
+          f"FROM figures f JOIN ({RUN_REVS}) r USING (wiki, rev_id)",
+          lambda s: _gxe().ExpectColumnValuesToBeInSet(column="category", value_set=CATEGORIES)),
+    Check("figures_qualifier_in_set", "figures", "every figure's qualifier is a known one",
+          "SELECT f.wiki, f.rev_id, f.qualifier, "
+          "f.field || ' ' || coalesce(f.entity, '') || ': ' || f.raw AS description "
+          f"FROM figures f JOIN ({RUN_REVS}) r USING (wiki, rev_id)",
+          lambda s: _gxe().ExpectColumnValuesToBeInSet(column="qualifier", value_set=QUALIFIERS)),
+    Check("country_codes_valid", "country_codes",
+          "country codes of figures and belligerents are ISO 3166-1 alpha-3 or NULL",
+          "SELECT x.wiki, x.rev_id, x.country_code, x.description FROM ("
+          "SELECT wiki, rev_id, country_code, field || ' ' || coalesce(entity, '') AS description "
+          "FROM figures UNION ALL SELECT wiki, rev_id, country_code, field || ' ' || name "
+          f"FROM belligerents) x JOIN ({RUN_REVS}) r USING (wiki, rev_id)",
+          lambda s: _gxe().ExpectColumnValuesToBeInSet(column="country_code", value_set=_iso3())),
+    Check("totals_reconcile", "v_total_reconciliation",
+          "every declared total agrees with the sum of its itemised contributions",
+          "SELECT t.wiki, t.rev_id, t.field, t.block, t.entity, t.declared_low, t.declared_high, "
+          "t.sum_low, t.sum_high, t.status, t.description "
+          f"FROM reconcile_totals($tolerance) t JOIN ({RUN_REVS}) r USING (wiki, rev_id)",
+          lambda s: _gxe().ExpectColumnValuesToNotBeInSet(column="status", value_set=["inconsistent"]),
+          requires="reconcile_totals"),
+    Check("suspicious_change", "v_suspicious_changes",
+          "no figure jumps by 10× (or gains/loses a digit) between revisions with the same references",
+          "SELECT s.wiki, s.rev_id, s.field, s.entity, s.old_low, s.new_low, s.description "
+          f"FROM v_suspicious_changes s JOIN ({RUN_PAGES}) p USING (wiki, page_id)",
+          lambda s: _gxe().ExpectTableRowCountToEqual(value=0), offenders_are_rows=True),
+    Check("freshness", "pages",
+          "the newest stored revision of each page is recent (scheduled runs)",
+          "SELECT r.wiki, max(r.rev_id) AS rev_id, date_diff('day', max(r.ts), now()::TIMESTAMP) AS age_days, "
+          "any_value(pg.title) || ': newest stored revision is ' || "
+          "date_diff('day', max(r.ts), now()::TIMESTAMP)::VARCHAR || ' days old' AS description "
+          f"FROM revisions r JOIN ({RUN_PAGES}) p USING (wiki, page_id) "
+          "JOIN pages pg USING (wiki, page_id) GROUP BY r.wiki, r.page_id",
+          lambda s: _gxe().ExpectColumnValuesToBeBetween(column="age_days",
+                                                          max_value=s["freshness_days"]),
+          scheduled_only=True),
+]

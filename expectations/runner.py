@@ -1,0 +1,210 @@
+"""Run the checks with Great Expectations, store the outcomes in DuckDB, build the reports.
+
+GX objects are real and persistent: a file context under ``<data dir>/gx`` holding one pandas data
+source, one DataFrame asset, expectation suite, validation definition and checkpoint per suite; each
+run updates them (no duplicates) and rebuilds the Data Docs site.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import math
+import tomllib
+from datetime import date, datetime, timezone
+from decimal import Decimal
+from pathlib import Path
+
+import duckdb
+
+from expectations.checks import CHECKS, Check
+from expectations.model import ExpectationOutcome, ValidationSummary
+from warehouse.errors import ConfigError, ValidationError
+
+SEVERITIES_FILE = Path(__file__).with_name("severities.toml")
+SAMPLE_ROWS = 20
+LEVELS = ("critical", "warning")
+
+
+def load_settings(severities: dict[str, str] | None = None,
+                  approx_tolerance: float | None = None) -> tuple[dict[str, str], dict]:
+    """Default severities and settings from severities.toml, with overrides applied and checked."""
+    with SEVERITIES_FILE.open("rb") as fh:
+        data = tomllib.load(fh)
+    levels = dict(data["severities"])
+    for key, level in (severities or {}).items():
+        if key not in levels:
+            raise ConfigError(f"severities.{key}: no such expectation (known: {', '.join(levels)})")
+        if level not in LEVELS:
+            raise ConfigError(f"severities.{key}: {level!r} is not one of {', '.join(LEVELS)}")
+        levels[key] = level
+    settings = dict(data["settings"])
+    if approx_tolerance is not None:
+        if not 0 <= approx_tolerance < 1:
+            raise ConfigError(f"approx_tolerance: {approx_tolerance} is not in [0, 1)")
+        settings["approx_tolerance"] = approx_tolerance
+    return levels, settings
+
+
+def _exists(con: duckdb.DuckDBPyConnection, name: str) -> bool:
+    found = con.execute(
+        "SELECT count(*) FROM (SELECT table_name AS n FROM information_schema.tables "
+        "UNION ALL SELECT function_name FROM duckdb_functions() WHERE function_type = 'table_macro') "
+        "WHERE n = ?", [name]).fetchall()
+    return found[0][0] > 0
+
+
+def _frame(con: duckdb.DuckDBPyConnection, check: Check, run_id: str, settings: dict):
+    params = {"run_id": run_id, "tolerance": settings["approx_tolerance"],
+              "freshness_days": settings["freshness_days"]}
+    used = {k: v for k, v in params.items() if f"${k}" in check.sql}
+    return con.execute(check.sql, used).df()
+
+
+def _plain(value):
+    """JSON-safe value for samples (numpy scalars, NaN, timestamps)."""
+    if value is None:
+        return None
+    if hasattr(value, "item"):
+        value = value.item()
+    if isinstance(value, float) and math.isnan(value):
+        return None
+    if isinstance(value, (datetime, date)):
+        return value.isoformat()
+    if isinstance(value, Decimal):
+        return float(value)
+    if isinstance(value, (list, tuple)):
+        return [_plain(v) for v in value]
+    return value
+
+
+class _Gx:
+    """The GX file context and the objects of each suite."""
+
+    def __init__(self, root: Path):
+        import great_expectations as gx
+        from great_expectations.data_context.types.base import ProgressBarsConfig
+
+        logging.getLogger("great_expectations").setLevel(logging.ERROR)
+        self.gx = gx
+        self.context = gx.get_context(mode="file", project_root_dir=str(root))
+        if self.context.variables.progress_bars is None or self.context.variables.progress_bars.globally:
+            self.context.variables.progress_bars = ProgressBarsConfig(globally=False,
+                                                                      metric_calculations=False)
+            self.context.variables.save()
+        self.source = self.context.data_sources.add_or_update_pandas("warehouse")
+
+    def run_suite(self, suite_name: str, checks: list[tuple[Check, object]], frame):
+        gx = self.gx
+        try:
+            asset = self.source.get_asset(suite_name)
+        except LookupError:
+            asset = self.source.add_dataframe_asset(suite_name)
+        try:
+            batch = asset.get_batch_definition("run")
+        except KeyError:
+            batch = asset.add_batch_definition_whole_dataframe("run")
+        suite = gx.ExpectationSuite(name=suite_name)
+        for check, expectation in checks:
+            expectation.meta = {"id": check.id, "summary": check.summary}
+            suite.add_expectation(expectation)
+        suite = self.context.suites.add_or_update(suite)
+        definition = self.context.validation_definitions.add_or_update(
+            gx.ValidationDefinition(name=suite_name, data=batch, suite=suite))
+        checkpoint = self.context.checkpoints.add_or_update(gx.Checkpoint(
+            name=suite_name, validation_definitions=[definition], actions=[],
+            result_format={"result_format": "COMPLETE",
+                           "unexpected_index_column_names": ["description"],
+                           "partial_unexpected_count": SAMPLE_ROWS}))
+        result = checkpoint.run(batch_parameters={"dataframe": frame})
+        return [r for run in result.run_results.values() for r in run.results]
+
+    def build_docs(self) -> Path:
+        self.context.build_data_docs()
+        sites = self.context.get_docs_sites_urls()
+        return Path(sites[0]["site_url"].removeprefix("file://"))
+
+
+def _sample(check: Check, frame, gx_result) -> list[dict]:
+    """Offending rows as dicts (from the frame, so every column and the description are there)."""
+    if frame.empty:
+        return []
+    if check.offenders_are_rows:
+        rows = frame.head(SAMPLE_ROWS)
+    else:
+        indexes = gx_result.result.get("unexpected_index_list") or []
+        descriptions = [i.get("description") for i in indexes if isinstance(i, dict)]
+        rows = frame[frame["description"].isin(descriptions)].head(SAMPLE_ROWS) if descriptions \
+            else frame.head(0)
+    return [{k: _plain(v) for k, v in row.items()} for row in rows.to_dict(orient="records")]
+
+
+def validate(con: duckdb.DuckDBPyConnection, run_id: str, data_dir: Path,
+             severities: dict[str, str] | None = None, approx_tolerance: float | None = None,
+             scheduled: bool = False) -> ValidationSummary:
+    """Run every check for ``run_id``; store results in expectation_results; build the reports."""
+    from expectations.report import write_report
+
+    levels, settings = load_settings(severities, approx_tolerance)
+    data_dir = Path(data_dir)
+    try:
+        gx_env = _Gx(data_dir / "gx")
+    except Exception as exc:  # GX raises many unrelated types when its project is damaged
+        raise ValidationError(f"cannot open the Great Expectations project in {data_dir / 'gx'}: "
+                              f"{type(exc).__name__}: {exc}") from exc
+    by_suite: dict[str, list[tuple[Check, object]]] = {}
+    frames: dict[str, list] = {}
+    for check in CHECKS:
+        if check.scheduled_only and not scheduled:
+            continue
+        if check.requires and not _exists(con, check.requires):
+            continue
+        by_suite.setdefault(check.suite, [])
+        frames.setdefault(check.suite, [])
+        by_suite[check.suite].append((check, check.expectation(settings)))
+        frames[check.suite].append(_frame(con, check, run_id, settings))
+    outcomes: list[ExpectationOutcome] = []
+    for suite_name, checks in by_suite.items():
+        # Checks of one suite read different rows: run each check's frame through the suite's
+        # checkpoint with only that expectation, so GX stores one validation per check.
+        for (check, expectation), frame in zip(checks, frames[suite_name], strict=True):
+            try:
+                results = gx_env.run_suite(f"{suite_name}.{check.id}", [(check, expectation)], frame)
+            except Exception as exc:
+                raise ValidationError(f"expectation {check.id} could not run: "
+                                      f"{type(exc).__name__}: {exc}") from exc
+            gx_result = results[0]
+            sample = _sample(check, frame, gx_result) if not gx_result.success else []
+            unexpected = gx_result.result.get("unexpected_count")
+            if unexpected is None and not gx_result.success:
+                unexpected = len(frame)
+            observed = gx_result.result.get("observed_value")
+            outcomes.append(ExpectationOutcome(
+                suite=suite_name, expectation=check.id, severity=levels[check.id],
+                success=bool(gx_result.success),
+                observed_value=None if observed is None else str(_plain(observed)),
+                unexpected_count=int(unexpected) if unexpected is not None else 0,
+                unexpected_sample=sample, description=check.summary, rows_checked=len(frame)))
+    docs_index = gx_env.build_docs()
+    report_path = write_report(con, run_id, outcomes, data_dir / "reports", docs_index)
+    _store(con, run_id, outcomes)
+    return ValidationSummary(run_id=run_id, outcomes=outcomes, report_path=report_path,
+                             docs_index=docs_index)
+
+
+def _store(con: duckdb.DuckDBPyConnection, run_id: str, outcomes: list[ExpectationOutcome]) -> None:
+    from warehouse.db import insert_rows, transaction
+
+    now = datetime.now(timezone.utc).replace(tzinfo=None)
+    rows = [{
+        "run_id": run_id, "suite": o.suite, "expectation": o.expectation, "severity": o.severity,
+        "success": o.success, "observed_value": o.observed_value,
+        "unexpected_count": o.unexpected_count,
+        "unexpected_sample": json.dumps(o.unexpected_sample, ensure_ascii=False, default=str),
+        "details": json.dumps({"summary": o.description, "rows_checked": o.rows_checked},
+                              ensure_ascii=False),
+        "evaluated_at": now,
+    } for o in outcomes]
+    with transaction(con):
+        con.execute("DELETE FROM expectation_results WHERE run_id = ?", [run_id])
+        insert_rows(con, "expectation_results", rows)
