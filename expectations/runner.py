@@ -88,7 +88,10 @@ class _Gx:
         logging.getLogger("great_expectations").setLevel(logging.ERROR)
         self.gx = gx
         self.context = gx.get_context(mode="file", project_root_dir=str(root))
-        if self.context.variables.progress_bars is None or self.context.variables.progress_bars.globally:
+        bars = self.context.variables.progress_bars  # an object when set, a dict once reloaded
+        enabled = bars is None or (bars.get("globally", True) if isinstance(bars, dict)
+                                   else bars.globally)
+        if enabled:  # GX's tqdm bars would spill over the CLI's own progress display
             self.context.variables.progress_bars = ProgressBarsConfig(globally=False,
                                                                       metric_calculations=False)
             self.context.variables.save()

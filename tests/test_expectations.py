@@ -1,0 +1,120 @@
+"""Expectations on real data: the bundled sample, loaded by the library, validated by GX."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from expectations import validate
+from expectations.runner import load_settings
+from tasks.load import batch_rows, load_batch
+from tasks.parse import parse_revision
+from tasks.sources.dump import read_dump
+from tests.conftest import SAMPLE_DUMP
+from warehouse.db import connect
+from warehouse.errors import ConfigError
+
+RUN = "run-sample"
+
+
+def load_dump(con, path, run_id=RUN):
+    for page in read_dump(path):
+        revisions = list(page.revisions)
+        parsed = [parse_revision(r.text, page.site.lang) for r in revisions]
+        load_batch(con, batch_rows(page, revisions, parsed, run_id))
+
+
+@pytest.fixture()
+def sample_con(tmp_path):
+    con = connect(tmp_path / "w.duckdb")
+    load_dump(con, SAMPLE_DUMP)
+    yield con
+    con.close()
+
+
+def outcome(summary, name):
+    return next(o for o in summary.outcomes if o.expectation == name)
+
+
+def test_sample_blanked_infobox_is_a_warning_with_the_revision_in_words(sample_con, tmp_path):
+    summary = validate(sample_con, RUN, tmp_path)
+    missing = outcome(summary, "revision_has_infobox")
+    assert not missing.success and missing.severity == "warning"
+    assert missing.unexpected_count == 1
+    assert missing.unexpected_sample[0]["rev_id"] == 6
+    assert missing.unexpected_sample[0]["description"] == \
+        "马利北部冲突 rev 6 by Vandal-2026 has no infobox (删除信息框)"
+    assert summary.critical_failed == 0
+    for name in ("revisions_rev_id_unique", "history_parent_present", "referential_integrity",
+                 "history_timestamps_increasing"):
+        assert outcome(summary, name).success, name
+
+
+def test_results_are_stored_in_sql_both_passed_and_failed(sample_con, tmp_path):
+    summary = validate(sample_con, RUN, tmp_path)
+    rows = sample_con.execute(
+        "SELECT expectation, severity, success, unexpected_count, unexpected_sample "
+        "FROM expectation_results WHERE run_id = ? ORDER BY expectation", [RUN]).fetchall()
+    assert len(rows) == len(summary.outcomes) >= 10
+    assert {r[2] for r in rows} == {True, False}
+    stored = {r[0]: r for r in rows}
+    sample = json.loads(stored["revision_has_infobox"][4])
+    assert sample[0]["rev_id"] == 6
+    # Validating the same run again replaces its rows instead of duplicating them.
+    validate(sample_con, RUN, tmp_path)
+    again = sample_con.execute("SELECT count(*) FROM expectation_results WHERE run_id = ?",
+                               [RUN]).fetchall()
+    assert again == [(len(rows),)]
+
+
+def test_severity_override_makes_a_failure_critical(sample_con, tmp_path):
+    summary = validate(sample_con, RUN, tmp_path, severities={"revision_has_infobox": "critical"})
+    assert summary.critical_failed == 1
+
+
+@pytest.mark.parametrize("overrides, message", [
+    ({"no_such_check": "warning"}, "severities.no_such_check: no such expectation"),
+    ({"totals_reconcile": "fatal"}, "severities.totals_reconcile: 'fatal' is not one of"),
+])
+def test_bad_severities_are_named(overrides, message):
+    with pytest.raises(ConfigError, match=message):
+        load_settings(overrides)
+
+
+def test_reports_exist_and_show_the_problem(sample_con, tmp_path):
+    summary = validate(sample_con, RUN, tmp_path)
+    page = summary.report_path.read_text(encoding="utf-8")
+    assert "马利北部冲突 rev 6 by Vandal-2026 has no infobox" in page
+    assert "http://127.0.0.1:8080/index.php?oldid=6" in page
+    assert (tmp_path / "reports" / "latest.html").read_text(encoding="utf-8") == page
+    assert summary.docs_index.exists() and summary.docs_index.name == "index.html"
+    assert summary.docs_index.is_relative_to(tmp_path / "gx")
+
+
+def test_orphan_rows_break_referential_integrity(sample_con, tmp_path):
+    sample_con.execute("INSERT INTO infobox_fields VALUES ('zhwiki', 999, 0, 0, 'x', 'raw', 'text')")
+    summary = validate(sample_con, RUN, tmp_path)
+    broken = outcome(summary, "referential_integrity")
+    assert not broken.success and broken.severity == "critical"
+    assert broken.unexpected_sample[0]["description"] == \
+        "infobox_fields row of missing revision zhwiki 999"
+    assert summary.critical_failed == 1
+
+
+def test_a_hole_in_the_history_is_found(sample_con, tmp_path):
+    sample_con.execute("DELETE FROM revisions WHERE rev_id = 4")
+    summary = validate(sample_con, RUN, tmp_path)
+    hole = outcome(summary, "history_parent_present")
+    assert not hole.success
+    assert [row["rev_id"] for row in hole.unexpected_sample] == [5]
+    assert "parent 4 is missing" in hole.unexpected_sample[0]["description"]
+
+
+def test_freshness_only_for_scheduled_runs(sample_con, tmp_path):
+    manual = validate(sample_con, RUN, tmp_path)
+    assert "freshness" not in {o.expectation for o in manual.outcomes}
+    sample_con.execute("UPDATE revisions SET ts = ts - INTERVAL 400 DAY")
+    scheduled = validate(sample_con, RUN, tmp_path, scheduled=True)
+    stale = outcome(scheduled, "freshness")
+    assert not stale.success and stale.severity == "warning"
