@@ -117,8 +117,10 @@ def print_summary(db: Path, run_id: str, seconds: float, console: Console) -> No
                 "[red]FAILED[/red]" if severity == "critical" else "[yellow]warning[/yellow]")
             checks.add_row(name, severity, mark, str(unexpected or 0), first or "")
         console.print(checks)
-    console.print(f"database: {Path(db).resolve()}")
-    console.print(f"report:   {row['report_path']}")
+    # Plain prints: paths must stay on one line (rich wraps at the terminal width) and be last.
+    console.file.flush()
+    print(f"database: {Path(db).resolve()}")
+    print(f"report:   {row['report_path']}")
 
 
 def latest_report_path(db: Path) -> Path:

@@ -144,3 +144,49 @@ def test_run_with_a_locked_database_keeps_what_is_stored(loaded_db, seed_path):
 def test_bad_option_value_is_reported(loaded_db):
     proc = infobox("sql", "select 1", "--db", loaded_db, "--format", "xml")
     assert proc.returncode == 2 and "xml" in proc.stderr
+
+
+def test_run_on_the_bundled_sample_end_to_end(tmp_path):
+    """What a newcomer does: run, query, run again, find the report — with clean output."""
+    db = tmp_path / "data" / "warehouse.duckdb"
+    first = infobox("run", "--db", db, timeout=300)
+    assert first.returncode == 0, first.stderr
+    output = first.stdout + first.stderr
+    for noise in ("Traceback", "telemetry", "nanobind", "leaked", "Calculating Metrics"):
+        assert noise not in output, noise
+    assert "revisions loaded" in first.stdout and f"database: {db}" in first.stdout
+    report_line = [line for line in first.stdout.splitlines() if line.startswith("report:")][0]
+    count = infobox("sql", "select count(*) from infobox_fields", "--db", db, "--format", "csv")
+    assert count.stdout.splitlines()[0] == "count_star()"
+    assert int(count.stdout.splitlines()[1]) > 0
+    before = infobox("sql", "select (select count(*) from revisions), (select count(*) from "
+                            "infobox_fields), (select count(*) from figures)", "--db", db,
+                     "--format", "csv").stdout
+    second = infobox("run", "--db", db, timeout=300)
+    assert second.returncode == 0, second.stderr
+    after = infobox("sql", "select (select count(*) from revisions), (select count(*) from "
+                           "infobox_fields), (select count(*) from figures)", "--db", db,
+                    "--format", "csv").stdout
+    assert after == before
+    report = infobox("report", "--db", db)
+    assert report.returncode == 0
+    path = report.stdout.strip().splitlines()[-1]
+    assert path.endswith(".html") and (tmp_path / "data" / "reports").exists()
+    assert open(path, encoding="utf-8").read().startswith("<!DOCTYPE html>")
+    assert report_line.split(None, 1)[1] != path  # the second run wrote its own report
+
+
+def test_critical_failure_exits_3_after_storing_everything(tmp_path, seed_path):
+    """A critical expectation failing marks the run failed, keeps the data, exits 3."""
+    from flows.runner import EXIT_CRITICAL
+
+    db = tmp_path / "w.duckdb"
+    con = connect(db)
+    # An orphan row: referential integrity (critical) fails on the next run.
+    con.execute("INSERT INTO infobox_fields VALUES ('zhwiki', 999, 0, 0, 'x', 'raw', 'text')")
+    con.close()
+    proc = infobox("run", "--file", seed_path, "--db", db, timeout=300)
+    assert proc.returncode == EXIT_CRITICAL, proc.stderr
+    assert "Traceback" not in proc.stdout + proc.stderr
+    status = infobox("sql", "select status, n_revisions_loaded from runs", "--db", db, "--format", "csv")
+    assert status.stdout.splitlines()[1] == "failed,1"
