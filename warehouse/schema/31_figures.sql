@@ -17,6 +17,7 @@ CREATE TABLE IF NOT EXISTS figures (
     is_total      BOOLEAN NOT NULL,
     parent_seq    INTEGER,
     is_annotation BOOLEAN NOT NULL DEFAULT FALSE,
+    breakdown     VARCHAR,
     raw           VARCHAR NOT NULL,
     ref_names     VARCHAR[],
     PRIMARY KEY (wiki, rev_id, box_idx, field, seq)
@@ -39,5 +40,6 @@ COMMENT ON COLUMN figures.as_of IS 'Date the figure is stated for, as written ((
 COMMENT ON COLUMN figures.is_total IS 'True for a declared total (总计, Total) or a block head that is itemised below.';
 COMMENT ON COLUMN figures.parent_seq IS 'seq of the total this figure is a part of; NULL when it is not part of a total.';
 COMMENT ON COLUMN figures.is_annotation IS 'True for a parenthetical figure that annotates its entity (战前：约12,150人) and is not a contribution.';
+COMMENT ON COLUMN figures.breakdown IS 'For a total: exhaustive (its parts should add up to it: items above a total line, a {{Collapsible list}} under a head) or partial (bullets under a head: parts may only not exceed it); NULL otherwise.';
 COMMENT ON COLUMN figures.raw IS 'The wikitext the figure was read from.';
 COMMENT ON COLUMN figures.ref_names IS 'Names (or generated ids for unnamed refs) of the <ref>s attached to the figure (citations.ref_name).';

@@ -1,0 +1,91 @@
+"""<ref>s: names, definitions (resolved across the article) and cite-template fields."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+
+import mwparserfromhell
+from mwparserfromhell.nodes import ExternalLink, Tag, Template
+
+# <ref name="x">…</ref> definitions anywhere in the article (names quoted or not).
+_DEFINITION_RE = re.compile(
+    r"<ref\s+[^>]*?name\s*=\s*(?:\"([^\"]*)\"|'([^']*)'|([^\s>/]+))[^>/]*>(.*?)</ref\s*>",
+    re.DOTALL | re.IGNORECASE)
+_PUBLISHER_KEYS = ("publisher", "work", "newspaper", "website", "agency", "journal", "magazine")
+
+
+def _clean(value: str | None) -> str | None:
+    if value is None:
+        return None
+    value = " ".join(value.split())
+    return value or None
+
+
+def _cite_fields(content: str) -> dict:
+    """template, url, title, publisher, date, archive_url of a ref's content."""
+    out = {"template": None, "url": None, "title": None, "publisher": None, "date": None,
+           "archive_url": None}
+    code = mwparserfromhell.parse(content)
+    for template in code.filter_templates(recursive=False):
+        name = " ".join(str(template.name).replace("_", " ").split()).lower()
+        if not name.startswith(("cite", "citation", "引用")):
+            continue
+        params = {str(p.name).strip().lower(): p.value.strip_code().strip() for p in template.params}
+        out["template"] = name
+        out["url"] = _clean(params.get("url"))
+        out["title"] = _clean(params.get("title"))
+        out["publisher"] = next((_clean(params[k]) for k in _PUBLISHER_KEYS if params.get(k)), None)
+        out["date"] = _clean(params.get("date"))
+        out["archive_url"] = _clean(params.get("archive-url") or params.get("archiveurl"))
+        return out
+    links = code.filter(forcetype=ExternalLink, recursive=True)
+    if links:
+        out["url"] = str(links[0].url).strip()
+        out["title"] = _clean(links[0].title.strip_code()) if links[0].title is not None else None
+    elif isinstance(code, Template):  # pragma: no cover - parse() never returns a bare node
+        pass
+    return out
+
+
+class CitationIndex:
+    """Collects the refs met in an infobox and resolves named re-uses against the article."""
+
+    def __init__(self, article_text: str):
+        self.article_text = article_text
+        self._definitions: dict[str, str] | None = None
+        self.rows: dict[str, dict] = {}
+
+    def definitions(self) -> dict[str, str]:
+        if self._definitions is None:
+            found: dict[str, str] = {}
+            for match in _DEFINITION_RE.finditer(self.article_text):
+                name = (match.group(1) or match.group(2) or match.group(3) or "").strip()
+                if name and name not in found:
+                    found[name] = match.group(4)
+            self._definitions = found
+        return self._definitions
+
+    def add(self, node: Tag) -> str:
+        """Record a <ref> tag; return its name (or a generated id for an unnamed ref)."""
+        name = None
+        for attr in node.attributes:
+            if str(attr.name).strip().lower() == "name":
+                name = str(attr.value).strip() if attr.value is not None else None
+        content = str(node.contents) if node.contents is not None and not node.self_closing else None
+        if content is not None and not content.strip():
+            content = None
+        if name is None:
+            if content is None:
+                return "anon-empty"
+            name = "anon-" + hashlib.sha1(content.encode("utf-8")).hexdigest()[:10]
+        if name in self.rows and self.rows[name]["raw"] is not None:
+            return name
+        if content is None:
+            content = self.definitions().get(name)
+        fields = _cite_fields(content) if content is not None else {
+            "template": None, "url": None, "title": None, "publisher": None, "date": None,
+            "archive_url": None}
+        self.rows[name] = {"ref_name": name, "is_named": not name.startswith("anon-"),
+                           **fields, "raw": content}
+        return name

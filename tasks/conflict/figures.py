@@ -1,0 +1,220 @@
+"""Figures: every number in strength, casualties, units and notes, with its meaning. Pure.
+
+Per field: lines (tasks.conflict.lines) → quantities (tasks.conflict.numbers) → rows with entity,
+category, qualifier, as-of date, refs; then totals and their parts:
+- a line with a total word (总计, Total…) declares a total; the figures above it in the block are
+  its parts (an exhaustive breakdown). A total word alone on its line labels the next line.
+- a figure followed by list items with figures (a {{Collapsible list}} — exhaustive — or bullets
+  — partial) is a block head: a total whose parts are those items.
+- a quantity inside parentheses (（战前：约12,150人）) annotates its entity and is not a part.
+Words instead of numbers (多人, many, unknown) give a figure with NULL low/high and an issue.
+"""
+
+from __future__ import annotations
+
+import re
+
+from tasks.conflict.lines import MARKER_RE, Line, marker_index
+from tasks.conflict.numbers import Quantity, find_quantities
+
+# Longest words first: 伤亡 before 伤, 死亡 before 死.
+_CATEGORY_WORDS = [
+    ("casualties", ["伤亡", "傷亡", "casualties", "losses"]),
+    ("displaced", ["流离失所", "流離失所", "displaced", "idps", "internally displaced"]),
+    ("refugees", ["难民", "難民", "refugees"]),
+    ("civilians", ["平民", "civilians", "civilian"]),
+    ("captured", ["被俘", "俘虏", "俘虜", "俘", "captured", "pow", "pows", "prisoners"]),
+    ("missing", ["失踪", "失蹤", "missing", "mia"]),
+    ("killed", ["阵亡", "陣亡", "战死", "戰死", "被杀", "被殺", "killed", "kia"]),
+    ("wounded", ["受伤", "受傷", "负伤", "負傷", "伤", "傷", "wounded", "injured", "wia"]),
+    ("dead", ["死亡", "死", "dead", "deaths", "died"]),
+    ("troops", ["士兵", "军人", "軍人", "部队", "部隊", "兵", "troops", "soldiers", "personnel",
+                "fighters", "militants", "men"]),
+]
+_TOTAL_RE = re.compile(r"总计|總計|合计|合計|共计|共計|总共|總共|总数|總數|\btotal\b|\boverall\b", re.I)
+_VAGUE_RE = re.compile(r"多人|数人|數人|数百|數百|数千|數千|大量|不详|不詳|未知|"
+                       r"\bmany\b|\bseveral\b|\bunknown\b|\bdozens\b|\bhundreds\b|\bthousands\b", re.I)
+_AS_OF_RE = re.compile(
+    r"[（(]\s*(?:as of\s+|截至|截止)?((?:\d{4}年(?:\d{1,2}月)?(?:\d{1,2}日)?)|"
+    r"(?:(?:January|February|March|April|May|June|July|August|September|October|November|December)"
+    r"\s+)?\d{4})\s*[)）]", re.I)
+_PAREN_RE = re.compile(r"[（(][^（()）]*[)）]")
+
+
+def _categories(window: str) -> list[str]:
+    lowered = window.lower()
+    found: list[str] = []
+    for category, words in _CATEGORY_WORDS:
+        for word in words:
+            if re.search(r"[a-z]", word):
+                hit = re.search(rf"\b{re.escape(word)}\b", lowered)
+            else:
+                hit = word in lowered
+            if hit:
+                if category not in found:
+                    found.append(category)
+                lowered = lowered.replace(word, " ")
+                break
+    return found
+
+
+def _default_category(role: str) -> str:
+    return {"strength": "troops", "units": "troops", "casualties": "casualties"}.get(role, "other")
+
+
+def _category(window: str, role: str) -> str:
+    cats = [c for c in _categories(window) if not (c == "troops" and role == "casualties")]
+    if len(cats) == 1:
+        return cats[0]
+    if len(cats) > 1:
+        return "casualties" if {"killed", "wounded", "captured", "missing", "dead"} & set(cats) \
+            else cats[0]
+    return _default_category(role)
+
+
+def _in_parentheses(text: str, pos: int) -> bool:
+    depth = 0
+    for ch in text[:pos]:
+        if ch in "(（":
+            depth += 1
+        elif ch in ")）" and depth:
+            depth -= 1
+    return depth > 0
+
+
+def _label_before(text: str, start: int) -> str | None:
+    """Entity named in words before the first number: "博科圣地：100人" → 博科圣地."""
+    label = MARKER_RE.sub("", text[:start])
+    label = _PAREN_RE.sub("", label)
+    label = _TOTAL_RE.sub("", label)
+    label = re.sub(r"[：:，,、*\s]+$", "", label).strip(" ：:*-–")
+    if not label or re.fullmatch(r"[\W\d_]+", label) or len(label) > 60:
+        return None
+    return label
+
+
+def _label_after(text: str, end: int) -> str | None:
+    """A trailing parenthetical naming the group: "约500人（FLNA）" → FLNA."""
+    match = re.match(r"\s*(?:人|名)?\s*[（(]([^（()）\d]{1,40})[)）]", MARKER_RE.sub("", text[end:]))
+    return match.group(1).strip() if match else None
+
+
+def _refs_between(line: Line, start: int, end: int) -> list[str]:
+    return [line.refs[marker_index(c)] for c in MARKER_RE.findall(line.text[start:end])]
+
+
+def field_figures(field: str, role: str, side: int | None, lines: list[Line]) -> tuple[list[dict], list[dict]]:
+    """Rows of the figures table (without wiki/rev_id/box_idx) and parse issues for one field."""
+    rows: list[dict] = []
+    issues: list[dict] = []
+    line_rows: list[list[dict]] = []  # rows of each line, parallel to lines
+    pending_total = False
+    last_entity: dict[int, tuple[str | None, str | None]] = {}
+    for line in lines:
+        text = line.text
+        plain = line.plain
+        quantities = find_quantities(text)
+        vague = [m for m in _VAGUE_RE.finditer(text)
+                 if not any(q.start <= m.start() < q.end for q in quantities)]
+        has_total_word = bool(_TOTAL_RE.search(plain))
+        as_of_match = _AS_OF_RE.search(MARKER_RE.sub("", text))
+        as_of = as_of_match.group(1) if as_of_match else None
+        block_entity = last_entity.get(line.block, (None, None))
+        # Every quantity or vague word, in order: each one's words run up to the next one.
+        spots = sorted([(q.start, q.end, q) for q in quantities]
+                       + [(m.start(), m.end(), m) for m in vague], key=lambda spot: spot[0])
+        current: list[dict] = []
+        for i, (start, end, spot) in enumerate(spots):
+            next_start = spots[i + 1][0] if i + 1 < len(spots) else len(text)
+            window = MARKER_RE.sub("", text[end:next_start])
+            before = MARKER_RE.sub("", text[spots[i - 1][1] if i else 0:start])
+            category = _category(window, role)
+            if category == _default_category(role) and role != "casualties":
+                category = _category(before + " " + window, role)
+            annotation = _in_parentheses(text, start)
+            is_total = (has_total_word or pending_total) and not annotation
+            entity, code = line.entity, line.country_code
+            if entity is None and not annotation:
+                entity = _label_before(text, spots[0][0]) or (
+                    _label_after(text, end) if isinstance(spot, Quantity) else None)
+            if entity is None and not is_total:
+                entity, code = block_entity  # "400人被俘" goes on about the flag above it
+            refs = _refs_between(line, end, next_start)
+            if isinstance(spot, Quantity):
+                current.append(_row(field, side, line, spot.low, spot.high, spot.qualifier,
+                                    category, annotation, entity, code, as_of, refs, is_total))
+            else:
+                current.append(_row(field, side, line, None, None, "approx", category, False,
+                                    entity, code, as_of, refs, False))
+                issues.append({"field": field, "severity": "warning", "code": "vague_number",
+                               "message": f"{field}: '{spot.group(0)}' is not a number; "
+                                          "stored with no value",
+                               "raw": line.raw.strip()[:500]})
+        if current:
+            pending_total = False
+            if line.entity is not None:
+                last_entity[line.block] = (line.entity, line.country_code)
+        elif has_total_word:
+            pending_total = True  # a total label alone on its line: the number is on the next
+        elif line.refs and line_rows and line_rows[-1] \
+                and lines[len(line_rows) - 1].block == line.block:
+            # Refs after a <br/> (…人阵亡<br/><small>（…）</small><ref/>) cite the figure above.
+            line_rows[-1][-1]["ref_names"] = line_rows[-1][-1]["ref_names"] + list(line.refs)
+        line_rows.append(current)
+    _link_totals(lines, line_rows)
+    for row in (r for group in line_rows for r in group):
+        row["seq"] = len(rows)
+        rows.append(row)
+    _resolve_parents(rows)
+    return rows, issues
+
+
+def _row(field, side, line: Line, low, high, qualifier, category, annotation, entity, code,
+         as_of, refs, is_total) -> dict:
+    return {"field": field, "side": side, "block": line.block, "entity": entity,
+            "country_code": code, "category": category, "low": low, "high": high,
+            "qualifier": qualifier, "as_of": as_of, "is_total": is_total,
+            "is_annotation": annotation, "raw": line.raw.strip(), "ref_names": refs,
+            "breakdown": None}
+
+
+def _link_totals(lines: list[Line], line_rows: list[list[dict]]) -> None:
+    """Mark block heads and attach parts to totals (by object identity; seq comes later)."""
+    n = len(lines)
+    # Block heads: one top-level figure followed by list/bullet items with figures.
+    for i in range(n):
+        head_rows = [r for r in line_rows[i] if not r["is_annotation"]]
+        if len(head_rows) != 1 or head_rows[0]["is_total"] or lines[i].in_list or lines[i].bullet:
+            continue
+        parts: list[dict] = []
+        exhaustive = False
+        j = i + 1
+        while j < n and lines[j].block == lines[i].block and (lines[j].in_list or lines[j].bullet):
+            parts += [r for r in line_rows[j] if not r["is_annotation"]]
+            exhaustive = exhaustive or lines[j].in_list
+            j += 1
+        if j == i + 1 or not parts:
+            continue
+        head = head_rows[0]
+        head["is_total"] = True
+        head["breakdown"] = "exhaustive" if exhaustive else "partial"
+        for part in parts:
+            part["_parent"] = head
+    # Labelled totals: the figures above them in the block are their parts.
+    for i in range(n):
+        for total in (r for r in line_rows[i] if r["is_total"] and r["breakdown"] is None):
+            total["breakdown"] = "exhaustive"
+            for k in range(i - 1, -1, -1):
+                if lines[k].block != lines[i].block:
+                    break
+                for row in line_rows[k]:
+                    if not row["is_annotation"] and "_parent" not in row and not row["is_total"]:
+                        row["_parent"] = total
+                    elif row["is_total"]:
+                        row.setdefault("_parent", total)
+
+
+def _resolve_parents(rows: list[dict]) -> None:
+    for row in rows:
+        parent = row.pop("_parent", None)
+        row["parent_seq"] = parent["seq"] if parent is not None else None

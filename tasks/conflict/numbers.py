@@ -1,0 +1,118 @@
+"""Read quantities in text: numbers, ranges, multipliers, qualifiers (zh and en). Pure.
+
+    "6,000－7,000"  → (6000, 7000, exact)      "约50"      → (50, 50, approx)
+    "23,564人以上"   → (23564, None, at_least) "1.2万"     → (12000, 12000, exact)
+    "至少1,000–1,500" → (1000, None, at_least)  "三千"      → (3000, 3000, exact)
+    "c. 2.5 million" → (2500000, 2500000, approx)
+Dates are not quantities: "2012年", "4月", "(2012–17)", "17–19 January".
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+import cn2an
+
+_NUM = r"(?:\d{1,3}(?:[,，]\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?|[零〇一二两兩三四五六七八九十百千]+)"
+_MULT = r"(?:万|萬|千|百万|百萬|亿|億|\s?thousand|\s?million|\s?billion)"
+_SEP = r"(?:[-–—－~～]|\s+to\s+|至|到)"
+_PRE = (r"(?:约|約|大约|大約|近|将近|將近|至少|最少|超过|超過|逾|不少于|不少於|最多|不超过|不超過|"
+        r"about|around|approximately|approx\.?|c\.|ca\.|circa|nearly|over|more than|at least|"
+        r"up to|at most|fewer than|less than|under|~|～|>|<|≥|≤)")
+_POST = r"(?:(?:人|名)?(?:以上|左右|以下)|\+|余|餘|多(?!人)|\s?or more|\s?plus)"
+
+QUANTITY_RE = re.compile(
+    rf"(?P<pre>{_PRE}\s*)?(?P<n1>{_NUM})(?P<m1>{_MULT})?"
+    rf"(?:\s*(?P<sep>{_SEP})\s*(?P<n2>{_NUM})(?P<m2>{_MULT})?)?(?P<post>{_POST})?",
+    re.IGNORECASE)
+
+_APPROX = {"约", "約", "大约", "大約", "近", "将近", "將近", "about", "around", "approximately",
+           "approx", "approx.", "c.", "ca.", "circa", "nearly", "~", "～", "左右"}
+_AT_LEAST = {"至少", "最少", "超过", "超過", "逾", "不少于", "不少於", "over", "more than", "at least",
+             ">", "≥", "+", "以上", "余", "餘", "多", "or more", "plus"}
+_AT_MOST = {"最多", "不超过", "不超過", "up to", "at most", "fewer than", "less than", "under", "<",
+            "≤", "以下"}
+_MULTIPLIERS = {"万": 10_000, "萬": 10_000, "千": 1_000, "百万": 1_000_000, "百萬": 1_000_000,
+                "亿": 100_000_000, "億": 100_000_000, "thousand": 1_000, "million": 1_000_000,
+                "billion": 1_000_000_000}
+_MONTHS = ("january", "february", "march", "april", "may", "june", "july", "august", "september",
+           "october", "november", "december", "jan ", "feb ", "mar ", "apr ", "jun ", "jul ",
+           "aug ", "sep ", "oct ", "nov ", "dec ")
+_UNIT_AFTER = re.compile(r"\s*(人|名|士兵|兵|troops|soldiers|men|personnel|fighters|killed|"
+                         r"wounded|dead|captured|missing|refugees|displaced|civilians)", re.I)
+_DATE_AFTER = re.compile(r"\s*(年|月|日|号|號)")
+
+
+@dataclass(frozen=True)
+class Quantity:
+    start: int
+    end: int
+    low: int
+    high: int | None
+    qualifier: str  # exact | approx | at_least | at_most
+    text: str
+
+
+def _to_number(token: str, multiplier: str | None) -> float:
+    token = token.replace(",", "").replace("，", "")
+    if re.fullmatch(r"\d+(?:\.\d+)?", token):
+        value = float(token)
+    else:
+        value = float(cn2an.cn2an(token.replace("兩", "两").replace("〇", "零"), "smart"))
+    if multiplier:
+        value *= _MULTIPLIERS[multiplier.strip().lower()]
+    return value
+
+
+def _qualifier(pre: str | None, post: str | None) -> str:
+    words = [w.strip().lower().lstrip("人名") for w in (pre, post) if w and w.strip()]
+    if any(w in _AT_LEAST for w in words):
+        return "at_least"
+    if any(w in _AT_MOST for w in words):
+        return "at_most"
+    if any(w in _APPROX for w in words):
+        return "approx"
+    return "exact"
+
+
+def _is_date(text: str, match: re.Match) -> bool:
+    after = text[match.end():match.end() + 12].lower()
+    if _DATE_AFTER.match(text, match.end()) or after.lstrip().startswith(_MONTHS):
+        return True
+    n1 = match["n1"]
+    # A bare year (1800-2100, no separators) not followed by a unit is a date or a period.
+    if re.fullmatch(r"1[89]\d\d|20\d\d|2100", n1) and not match["m1"] \
+            and not _UNIT_AFTER.match(text, match.end()):
+        return True
+    before = text[max(0, match.start() - 12):match.start()].lower()
+    return before.rstrip().endswith(_MONTHS)
+
+
+def find_quantities(text: str) -> list[Quantity]:
+    """Every quantity in ``text``, left to right (dates skipped)."""
+    found: list[Quantity] = []
+    for match in QUANTITY_RE.finditer(text):
+        n1 = match["n1"]
+        if not re.search(r"\d", n1) and not match["m1"] and not re.match(r"\s*(人|名)", text[match.end():]):
+            continue  # Chinese numerals count only with a unit: 三千人, not 一些
+        if _is_date(text, match):
+            continue
+        try:
+            low = _to_number(n1, match["m1"])
+            high = _to_number(match["n2"], match["m2"] or match["m1"]) if match["n2"] else low
+        except (ValueError, KeyError):
+            continue
+        if match["n2"] and match["m2"] and not match["m1"]:
+            low = _to_number(n1, match["m2"])  # "1–2万": both ends in ten-thousands
+        qualifier = _qualifier(match["pre"], match["post"])
+        low_i, high_i = round(low), round(high)
+        if qualifier == "at_least":
+            high_out: int | None = None
+        elif qualifier == "at_most":
+            low_i, high_out = 0, max(low_i, high_i)
+        else:
+            high_out = high_i
+        found.append(Quantity(match.start(), match.end(), low_i, high_out, qualifier,
+                              match.group(0).strip()))
+    return found
