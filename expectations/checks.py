@@ -125,7 +125,8 @@ CHECKS: list[Check] = [
           "every declared total agrees with the sum of its itemised contributions",
           "SELECT t.wiki, t.rev_id, t.field, t.block, t.entity, t.declared_low, t.declared_high, "
           "t.sum_low, t.sum_high, t.status, t.description "
-          f"FROM reconcile_totals($tolerance) t JOIN ({RUN_REVS}) r USING (wiki, rev_id)",
+          f"FROM reconcile_totals($tolerance) t JOIN ({RUN_REVS}) r USING (wiki, rev_id) "
+          "ORDER BY t.rev_id DESC, t.field, t.block",
           lambda s: _gxe().ExpectColumnValuesToNotBeInSet(column="status", value_set=["inconsistent"]),
           requires="reconcile_totals"),
     Check("suspicious_change", "v_suspicious_changes",

@@ -6,6 +6,7 @@ Kept apart from flows/cli.py so that Python users get the same behaviour by call
 
 from __future__ import annotations
 
+import json
 import time
 from pathlib import Path
 
@@ -90,7 +91,7 @@ def print_summary(db: Path, run_id: str, seconds: float, console: Console) -> No
         names = [d[0] for d in con.description]
         results = con.execute(
             "SELECT suite, expectation, severity, success, unexpected_count, "
-            "json_extract_string(unexpected_sample, '$[0].description') "
+            "unexpected_sample "
             "FROM expectation_results WHERE run_id = ? ORDER BY success, severity, suite, expectation",
             [run_id]).fetchall()
     finally:
@@ -110,13 +111,19 @@ def print_summary(db: Path, run_id: str, seconds: float, console: Console) -> No
                                    f"{row['expectations_failed']} failed")
     console.print(counts)
     if results:
-        checks = Table("expectation", "severity", "result", "unexpected", "first problem",
-                       title="expectations")
-        for suite, name, severity, success, unexpected, first in results:
+        checks = Table("expectation", "severity", "result", "unexpected", title="expectations")
+        problems: list[str] = []
+        for _suite, name, severity, success, unexpected, sample in results:
             mark = "[green]passed[/green]" if success else (
                 "[red]FAILED[/red]" if severity == "critical" else "[yellow]warning[/yellow]")
-            checks.add_row(name, severity, mark, str(unexpected or 0), first or "")
+            checks.add_row(name, severity, mark, str(unexpected or 0))
+            for bad in json.loads(sample or "[]")[:3]:
+                problems.append(f"{name}: {bad.get('description') or bad}")
+            if (unexpected or 0) > 3:
+                problems.append(f"{name}: … {unexpected - 3} more in the report")
         console.print(checks)
+        for line in problems:
+            console.print(line, soft_wrap=True, markup=False, highlight=False)
     # Plain prints: paths must stay on one line (rich wraps at the terminal width) and be last.
     console.file.flush()
     print(f"database: {Path(db).resolve()}")

@@ -196,7 +196,9 @@ def parse_revision(text: str | None, lang: str | None) -> ParsedRevision:
         kind = "military_conflict" if _conflict_recogniser()(name, lang) else "generic"
         box = ParsedInfobox(box_idx=box_idx, template=name, kind=kind, params=params)
         if kind == "military_conflict":
-            _add_conflict_semantics(box, lang, text, issues)
+            # Hand over the parsed values: the conflict stage does not parse them again.
+            values = [(str(p.name).strip(), p.value) for p in template.params]
+            _add_conflict_semantics(box, values, lang, text, issues)
         boxes.append(box)
     if not boxes:
         issues.append(_issue("no_infobox", "no infobox template found in this revision",
@@ -204,12 +206,11 @@ def parse_revision(text: str | None, lang: str | None) -> ParsedRevision:
     return ParsedRevision(boxes, issues)
 
 
-def _add_conflict_semantics(box: ParsedInfobox, lang: str | None, article_text: str,
-                            issues: list[dict]) -> None:
+def _add_conflict_semantics(box: ParsedInfobox, values: list, lang: str | None,
+                            article_text: str, issues: list[dict]) -> None:
     from tasks.conflict import extract_conflict
 
-    result = extract_conflict(box.template, [(n, raw) for n, raw, _ in box.params], lang,
-                              article_text)
+    result = extract_conflict(box.template, values, lang, article_text)
     box.belligerents = result.get("belligerents", [])
     box.figures = result.get("figures", [])
     box.citations = result.get("citations", [])
