@@ -112,6 +112,14 @@ def summary_markdown(summary: ValidationSummary) -> str:
         result = "passed" if o.success else ("**FAILED**" if o.severity == "critical" else "warning")
         lines.append(f"| {md(o.expectation)} | {o.severity} | {result} | {o.unexpected_count or 0} | "
                      f"{md(first)} |")
+    failed = [o for o in summary.outcomes if not o.success]
+    if failed:
+        lines += ["", "## Problems"]
+        for o in failed:
+            for row in o.unexpected_sample[:5]:
+                lines.append(f"- **{md(o.expectation)}**: {md(row.get('description'))}")
+            if (o.unexpected_count or 0) > 5:
+                lines.append(f"- **{md(o.expectation)}**: … {o.unexpected_count - 5} more")
     lines += ["", f"Report: `{summary.report_path}`"]
     return "\n".join(lines)
 

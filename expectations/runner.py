@@ -78,8 +78,21 @@ def _plain(value):
     return value
 
 
+def _escaped(frame):
+    """A copy whose text columns are HTML-escaped: GX's Data Docs render unexpected values and
+    index columns without escaping (a <script> in a wiki field would run in the report)."""
+    import html
+
+    out = frame.copy()
+    for column in out.columns:
+        if out[column].dtype == object or str(out[column].dtype) in ("string", "str"):
+            out[column] = out[column].map(
+                lambda v: html.escape(v, quote=True) if isinstance(v, str) else v)
+    return out
+
+
 class _Gx:
-    """The GX file context and the objects of each suite."""
+    """The GX file context (under root/gx) and the objects of each suite."""
 
     def __init__(self, root: Path):
         import great_expectations as gx
@@ -119,7 +132,7 @@ class _Gx:
             result_format={"result_format": "COMPLETE",
                            "unexpected_index_column_names": ["description"],
                            "partial_unexpected_count": SAMPLE_ROWS}))
-        result = checkpoint.run(batch_parameters={"dataframe": frame})
+        result = checkpoint.run(batch_parameters={"dataframe": _escaped(frame)})
         return [r for run in result.run_results.values() for r in run.results]
 
     def build_docs(self) -> Path:
@@ -135,8 +148,12 @@ def _sample(check: Check, frame, gx_result) -> list[dict]:
     if check.offenders_are_rows:
         rows = frame.head(SAMPLE_ROWS)
     else:
+        import html
+
         indexes = gx_result.result.get("unexpected_index_list") or []
-        descriptions = [i.get("description") for i in indexes if isinstance(i, dict)]
+        # GX saw escaped text (see _escaped): map back to the rows as stored.
+        descriptions = {html.unescape(i.get("description")) for i in indexes
+                        if isinstance(i, dict) and isinstance(i.get("description"), str)}
         rows = frame[frame["description"].isin(descriptions)].head(SAMPLE_ROWS) if descriptions \
             else frame.head(0)
     return [{k: _plain(v) for k, v in row.items()} for row in rows.to_dict(orient="records")]
@@ -151,7 +168,7 @@ def validate(con: duckdb.DuckDBPyConnection, run_id: str, data_dir: Path,
     levels, settings = load_settings(severities, approx_tolerance)
     data_dir = Path(data_dir)
     try:
-        gx_env = _Gx(data_dir / "gx")
+        gx_env = _Gx(data_dir)  # GX keeps its project in data_dir/gx
     except Exception as exc:  # GX raises many unrelated types when its project is damaged
         raise ValidationError(f"cannot open the Great Expectations project in {data_dir / 'gx'}: "
                               f"{type(exc).__name__}: {exc}") from exc

@@ -173,6 +173,36 @@ def parse(
     print_parse(parse_revision(text, lang or guess_lang(text)), format.value)
 
 
+@app.command()
+def chart(
+    title: Annotated[str, typer.Option("--title", help="Page title, as stored in pages.title.")],
+    field: Annotated[Optional[str], typer.Option(help="Only this field (strength1, casualties2…).")] = None,
+    db: DbOption = DEFAULT_DB,
+) -> None:
+    """Chart a page's figures over its revisions (PNG + HTML page beside the reports).
+
+    Inconsistent declared totals are marked. Prints the HTML path last.
+
+    [bold]Example[/bold]
+
+      infobox chart --title 马利北部冲突 --field strength1
+    """
+    from tasks.charts import chart_frame, render_history_chart
+    from warehouse.db import connect
+
+    try:
+        con = connect(db, read_only=True, wait_seconds=5)
+        try:
+            frame = chart_frame(con, title, field)
+        finally:
+            con.close()
+        png, page = render_history_chart(frame, title, Path(db).resolve().parent / "charts", field)
+    except PipelineError as exc:
+        _fail(str(exc))
+    typer.echo(str(png))
+    typer.echo(str(page))
+
+
 def main() -> None:
     """Console-script entry point."""
     try:

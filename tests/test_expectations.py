@@ -118,3 +118,54 @@ def test_freshness_only_for_scheduled_runs(sample_con, tmp_path):
     scheduled = validate(sample_con, RUN, tmp_path, scheduled=True)
     stale = outcome(scheduled, "freshness")
     assert not stale.success and stale.severity == "warning"
+
+
+def test_sample_eu_block_fails_totals_and_notes_pass(sample_con, tmp_path):
+    summary = validate(sample_con, RUN, tmp_path)
+    totals = outcome(summary, "totals_reconcile")
+    assert not totals.success and totals.severity == "warning"
+    descriptions = [row["description"] for row in totals.unexpected_sample]
+    assert "strength1 block 1 European Union: declared 545, itemised 546 (22 parts, exhaustive, rev 8)" \
+        in descriptions
+    assert not any(d.startswith("notes") for d in descriptions)
+    notes = sample_con.execute("SELECT DISTINCT status FROM v_total_reconciliation "
+                               "WHERE field = 'notes'").fetchall()
+    assert notes == [("consistent",)]
+
+
+def test_sample_vandal_jump_is_a_suspicious_change_warning(sample_con, tmp_path):
+    summary = validate(sample_con, RUN, tmp_path)
+    jump = outcome(summary, "suspicious_change")
+    assert not jump.success and jump.severity == "warning"
+    assert [(r["rev_id"], r["old_low"], r["new_low"]) for r in jump.unexpected_sample] == \
+        [(4, 2000, 20000), (5, 20000, 2000)]
+
+
+def test_a_sourced_update_is_not_suspicious(tmp_path, seed_text):
+    from tests.history import write_history
+
+    # The same 10× change, but with a different reference: a sourced update, not vandalism.
+    sourced = seed_text.replace('{{flagicon|Chad}} 2,000人<ref name="Courier Mail-Chad"/>',
+                                '{{flagicon|Chad}} 20,000人<ref name="new-source">x</ref>')
+    assert sourced != seed_text
+    path = tmp_path / "h.xml"
+    write_history(path, [seed_text, sourced])
+    con = connect(tmp_path / "w.duckdb")
+    load_dump(con, path)
+    summary = validate(con, RUN, tmp_path)
+    assert outcome(summary, "suspicious_change").success
+    con.close()
+
+
+def test_severity_table_in_docs_matches_the_config():
+    import re
+    import tomllib
+    from pathlib import Path
+
+    from expectations.checks import CHECKS
+
+    config = tomllib.loads((Path("expectations") / "severities.toml").read_text())["severities"]
+    docs = Path("docs/EXPECTATIONS.md").read_text(encoding="utf-8")
+    documented = dict(re.findall(r"^\| `(\w+)` \| \w+ \| (critical|warning) \|", docs, re.M))
+    assert documented == config
+    assert {c.id for c in CHECKS} == set(config)

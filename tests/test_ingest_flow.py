@@ -151,3 +151,40 @@ def test_killed_run_leaves_a_consistent_database_and_the_next_run_completes(hist
     resumed, reference = _counts(db), _counts(clean)
     assert {t: resumed[t] for t in DATA_TABLES} == {t: reference[t] for t in DATA_TABLES}
     assert [r[0] for r in _query(db, "SELECT status FROM runs ORDER BY started_at")][0] == "interrupted"
+
+
+def test_flow_state_follows_the_severity_of_the_failed_expectation(tmp_path):
+    """On the bundled sample the EU totals fail: a warning by default, critical on request."""
+    from flows.ingest import ingest
+    from tests.conftest import SAMPLE_DUMP
+
+    default = ingest(dump=str(SAMPLE_DUMP), db=str(tmp_path / "a.duckdb"), return_state=True)
+    assert default.is_completed()
+    strict = ingest(dump=str(SAMPLE_DUMP), db=str(tmp_path / "b.duckdb"),
+                    severities={"totals_reconcile": "critical"}, return_state=True)
+    assert strict.is_failed()
+    assert "critical expectation" in strict.message
+    # Failed after everything was stored.
+    assert _query(tmp_path / "b.duckdb", "SELECT status, n_revisions_loaded FROM runs") == [("failed", 7)]
+    assert _query(tmp_path / "b.duckdb", "SELECT count(*) FROM figures")[0][0] > 0
+
+
+def test_each_run_publishes_a_markdown_artifact(tmp_path):
+    import asyncio
+
+    from prefect.client.orchestration import get_client
+    from prefect.client.schemas.filters import ArtifactFilter, ArtifactFilterKey
+
+    from flows.ingest import ingest
+    from tests.conftest import SAMPLE_DUMP
+
+    state = ingest(dump=str(SAMPLE_DUMP), db=str(tmp_path / "w.duckdb"), return_state=True)
+
+    async def artifacts():
+        async with get_client() as client:
+            return await client.read_artifacts(
+                artifact_filter=ArtifactFilter(key=ArtifactFilterKey(any_=["expectations"])))
+
+    mine = [a for a in asyncio.run(artifacts()) if a.flow_run_id == state.state_details.flow_run_id]
+    assert len(mine) == 1 and mine[0].type == "markdown"
+    assert "totals\\_reconcile" in mine[0].data and "European Union" in mine[0].data
