@@ -63,11 +63,15 @@ def _source_pages(dump: str | None, file: str | None, wiki: str | None, titles: 
     if wiki:
         if not titles:
             raise ConfigError("--wiki needs at least one --title")
-        from flows.api_source import api_pages
+        from tasks.load import latest_revisions
+        from tasks.sources.api import ApiConfig, MediaWikiApi
 
+        config = ApiConfig(user_agent=user_agent) if user_agent else ApiConfig()
+        api = MediaWikiApi(wiki, config)
+        state["api"] = api
+        stored = latest_revisions(state["con"], api.site_info().wiki, titles)
         return (f"api:{wiki}:{'|'.join(titles)}",
-                api_pages(wiki, titles, since=since, until=until, user_agent=user_agent,
-                          state=state))
+                api.fetch_pages(titles, newer_than=stored, since=since, until=until))
     from tasks.sources.dump import read_dump
 
     path = Path(dump) if dump else SAMPLE_DUMP
@@ -123,12 +127,12 @@ def ingest(
     run_id = run_id or str(uuid.uuid4())
     db_path = Path(db)
     con = connect(db_path, wait_seconds=lock_wait_seconds)
+    state: dict = {"con": con}
     counts = {k: 0 for k in ("n_pages", "n_revisions_read", "n_revisions_loaded", "n_revisions_skipped",
                              "n_without_infobox", "n_infoboxes", "n_fields", "n_figures", "n_issues")}
     try:
         # A run still 'running' in the table was killed: say so instead of leaving it ambiguous.
         con.execute("UPDATE runs SET status = 'interrupted' WHERE status = 'running'")
-        state: dict = {"con": con}
         source, pages = "pending", iter(())
         con.execute(
             "INSERT INTO runs (run_id, flow_run_id, started_at, source, status) VALUES (?, ?, ?, ?, 'running')",
@@ -169,6 +173,8 @@ def ingest(
                     message=f"{type(exc).__name__}: {exc}", **counts)
         raise
     finally:
+        if "api" in state:
+            state["api"].close()
         con.close()
     if summary.critical_failed:
         from prefect.states import Failed

@@ -121,3 +121,19 @@ def stored_versions(con: duckdb.DuckDBPyConnection, wiki: str, page_id: int) -> 
         "SELECT rev_id, parser_version FROM revisions WHERE wiki = ? AND page_id = ?",
         [wiki, page_id],
     ).fetchall())
+
+
+def latest_revisions(con: duckdb.DuckDBPyConnection, wiki: str, titles: list[str]) -> dict[str, int]:
+    """title (or the title that redirected to it, or str(page_id)) → newest stored rev_id."""
+    rows = con.execute(
+        "SELECT p.title, p.redirect_from, p.page_id, max(r.rev_id) FROM pages p "
+        "JOIN revisions r USING (wiki, page_id) WHERE p.wiki = ? "
+        "AND (p.title IN (SELECT unnest(?::VARCHAR[])) OR p.redirect_from IN (SELECT unnest(?::VARCHAR[]))) "
+        "GROUP BY ALL", [wiki, titles, titles]).fetchall()
+    latest: dict[str, int] = {}
+    for title, redirect_from, page_id, rev_id in rows:
+        latest[title] = rev_id
+        latest[str(page_id)] = rev_id
+        if redirect_from:
+            latest[redirect_from] = rev_id
+    return latest

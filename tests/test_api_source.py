@@ -1,0 +1,114 @@
+"""The MediaWiki Action API source against a real MediaWiki on 127.0.0.1."""
+
+from __future__ import annotations
+
+import httpx
+import pytest
+
+from tasks.sources.api import ApiConfig, MediaWikiApi, api_url
+from tests.faultproxy import FaultProxy
+from tests.mediawiki_fixtures import TITLE
+from warehouse.errors import FetchError, PageNotFound
+
+pytestmark = pytest.mark.mediawiki
+FAST = ApiConfig(user_agent="infobox-pipeline-tests/0.1 (tests@localhost)", backoff_base=0.05,
+                 backoff_max=1.0, timeout=2.0, batch=2)
+
+
+def fetch_all(api: MediaWikiApi, titles, **kwargs):
+    return [(page, list(page.revisions)) for page in api.fetch_pages(titles, **kwargs)]
+
+
+def test_fetches_every_revision_with_content(mediawiki, seed_text):
+    from tests.history import seed_history
+
+    with MediaWikiApi(mediawiki.api_url, FAST) as api:
+        [(page, revisions)] = fetch_all(api, [TITLE])
+        assert api.site_info().wiki == "zhwiki" and api.site_info().lang == "zh"
+        assert page.title == TITLE and page.redirect_from is None
+        assert [r.rev_id for r in revisions] == mediawiki.rev_ids
+        # MediaWiki trims trailing whitespace when it saves; the rest is byte for byte.
+        assert [r.text for r in revisions] == [t.rstrip() for t in seed_history(seed_text)]
+        assert all(len(r.sha1) == 40 for r in revisions)
+        assert revisions[1].parent_id == revisions[0].rev_id
+        # batch=2: six revisions need three requests following `continue`.
+        revision_requests = [p for p in api.requests_log if p.get("prop") == "revisions"]
+        assert len(revision_requests) == 3
+        assert all(p["maxlag"] == "5" and p["rvslots"] == "main" for p in revision_requests)
+
+
+def test_user_agent_is_sent(mediawiki):
+    seen = []
+
+    def record(request: httpx.Request):
+        seen.append(request.headers["User-Agent"])
+        return httpx.Response(200, json={"query": {"general": {"wikiid": "x", "lang": "en",
+                                                               "server": "//x", "script": "/w/index.php"}}})
+
+    with MediaWikiApi("en", FAST, transport=httpx.MockTransport(record)) as api:
+        assert api.site_info().base_url == "https://x/w/index.php"
+    assert seen == [FAST.user_agent]
+
+
+def test_only_newer_revisions_are_requested(mediawiki):
+    with MediaWikiApi(mediawiki.api_url, FAST) as api:
+        known = mediawiki.rev_ids[-1]
+        new_id = mediawiki.edit(TITLE, "{{Infobox military conflict|strength1 = 5}}\nnew text",
+                                summary="new edit")
+        [(page, revisions)] = fetch_all(api, [TITLE], newer_than={TITLE: known})
+        assert [r.rev_id for r in revisions] == [new_id]
+        starts = [p["rvstartid"] for p in api.requests_log if p.get("prop") == "revisions"]
+        assert starts == [str(known + 1)]
+        mediawiki.rev_ids.append(new_id)
+
+
+def test_missing_and_invalid_titles_are_reported(mediawiki):
+    with MediaWikiApi(mediawiki.api_url, FAST) as api:
+        with pytest.raises(PageNotFound, match="'No such page' does not exist"):
+            fetch_all(api, ["No such page"])
+        with pytest.raises(PageNotFound, match="invalid"):
+            fetch_all(api, ["Bad[title]"])
+
+
+def test_redirects_are_followed_and_recorded(mediawiki):
+    with MediaWikiApi(mediawiki.api_url, FAST) as api:
+        [(page, revisions)] = fetch_all(api, ["Northern Mali conflict"])
+        assert (page.title, page.redirect_from) == (TITLE, "Northern Mali conflict")
+        assert revisions
+
+
+def test_discovery_lists_pages_embedding_the_template(mediawiki):
+    with MediaWikiApi(mediawiki.api_url, FAST) as api:
+        assert [title for _id, title in api.embedded_in("Infobox military conflict")] == [TITLE]
+
+
+def test_faults_change_nothing(mediawiki):
+    """429s, maxlag 503s, timeouts, resets and truncated JSON: the same revisions in the end."""
+    with MediaWikiApi(mediawiki.api_url, FAST) as api:
+        clean = [(r.rev_id, r.sha1, r.text) for _p, revs in fetch_all(api, [TITLE]) for r in revs]
+    with FaultProxy(mediawiki.api_url.rsplit("/", 1)[0], share=0.5, seed=3) as proxy:
+        with MediaWikiApi(proxy.url + "/api.php", FAST) as api:
+            faulty = [(r.rev_id, r.sha1, r.text) for _p, revs in fetch_all(api, [TITLE]) for r in revs]
+            assert api.retries >= 3
+    assert faulty == clean
+    assert sum(proxy.injected.values()) >= 3 and len(set(k for k, v in proxy.injected.items() if v)) >= 3
+
+
+def test_retry_cap_gives_a_clear_error():
+    calls = []
+
+    def always_busy(request):
+        calls.append(request)
+        return httpx.Response(503, headers={"Retry-After": "0"}, text="busy")
+
+    config = ApiConfig(user_agent="t/1 (t@localhost)", max_retries=3, backoff_base=0.01)
+    with MediaWikiApi("en", config, transport=httpx.MockTransport(always_busy)) as api:
+        with pytest.raises(FetchError, match=r"gave up after 4 attempts \(last problem: HTTP 503\)"):
+            api.site_info()
+    assert len(calls) == 4
+
+
+def test_wiki_names():
+    assert api_url("zh") == "https://zh.wikipedia.org/w/api.php"
+    with pytest.raises(FetchError, match="unknown wiki"):
+        api_url("not a wiki")
