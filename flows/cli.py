@@ -16,7 +16,7 @@ from typing import Annotated, Optional
 import typer
 
 from warehouse.db import DEFAULT_DB
-from warehouse.errors import PipelineError
+from warehouse.errors import ConfigError, PipelineError
 
 # Quiet defaults for a local CLI, set before Prefect is imported (users may override them).
 for _key, _value in {
@@ -69,6 +69,8 @@ def run(
     user_agent: Annotated[Optional[str], typer.Option(help="User-Agent for the API (name/version (contact)).")] = None,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress display.")] = False,
     lock_wait: Annotated[float, typer.Option(help="Seconds to wait for another writer to finish.")] = 60.0,
+    tracked: Annotated[bool, typer.Option("--tracked", help="With --wiki: every page tracked for that wiki.")] = False,
+    namespace: Annotated[Optional[list[int]], typer.Option(help="Dump only: keep pages of this namespace (repeatable).")] = None,
 ) -> None:
     """Ingest revisions, load the warehouse, run the expectations, print a summary.
 
@@ -80,14 +82,19 @@ def run(
       infobox run --dump zhwiki-pages-meta-history.xml.bz2 --title 马利北部冲突 --db data/zh.duckdb
       infobox run --file article.wikitext
       infobox run --wiki zh --title 马利北部冲突 --user-agent "my-study/1.0 (me@example.org)"
+      infobox run --wiki zh --tracked
     """
-    from flows.runner import preflight, run_ingest
+    from flows.runner import preflight, run_ingest, tracked_titles
 
     try:
+        if tracked:
+            if not wiki:
+                raise ConfigError("--tracked needs --wiki")
+            title = (title or []) + tracked_titles(db, wiki)
         preflight(dump=dump, file=file, wiki=wiki, titles=title or None, db=db, lock_wait=lock_wait)
         code = run_ingest(dump=dump, file=file, wiki=wiki, titles=title or None, db=db, since=since,
                           until=until, user_agent=user_agent, show_progress=not quiet,
-                          lock_wait=lock_wait)
+                          lock_wait=lock_wait, namespaces=namespace)
     except PipelineError as exc:
         _fail(str(exc))
     raise typer.Exit(code)
@@ -171,6 +178,33 @@ def parse(
     except PipelineError as exc:
         _fail(str(exc))
     print_parse(parse_revision(text, lang or guess_lang(text)), format.value)
+
+
+@app.command()
+def discover(
+    wiki: Annotated[str, typer.Option(help="Wiki: zh, en… or an api.php URL.")],
+    template: Annotated[str, typer.Option(help="Template whose embedding pages to list.")],
+    limit: Annotated[Optional[int], typer.Option(help="At most this many pages.")] = None,
+    track: Annotated[bool, typer.Option("--track", help="Add them to the tracked pages.")] = False,
+    user_agent: Annotated[Optional[str], typer.Option(help="User-Agent (name/version (contact)).")] = None,
+    db: DbOption = DEFAULT_DB,
+) -> None:
+    """List the articles embedding a template (list=embeddedin); --track follows them.
+
+    [bold]Example[/bold]
+
+      infobox discover --wiki zh --template "Infobox military conflict" --limit 20 --track
+    """
+    from flows.runner import discover_pages
+
+    try:
+        pages = discover_pages(wiki, template, limit=limit, track=track, db=db,
+                               user_agent=user_agent)
+    except PipelineError as exc:
+        _fail(str(exc))
+    for page_id, page_title in pages:
+        typer.echo(f"{page_id}\t{page_title}")
+    typer.echo(f"{len(pages)} page(s){' tracked in ' + str(db) if track else ''}", err=True)
 
 
 @app.command()

@@ -51,7 +51,8 @@ def load_batch_task(con, page: PageHistory, revisions: list[Revision],
 
 def _source_pages(dump: str | None, file: str | None, wiki: str | None, titles: list[str] | None,
                   since: str | None, until: str | None, user_agent: str | None,
-                  state: dict) -> tuple[str, Iterator[PageHistory]]:
+                  state: dict, namespaces: list[int] | None = None
+                  ) -> tuple[str, Iterator[PageHistory]]:
     """(source description, page iterator) for the chosen source."""
     chosen = [name for name, value in (("dump", dump), ("file", file), ("wiki", wiki)) if value]
     if len(chosen) > 1:
@@ -75,7 +76,7 @@ def _source_pages(dump: str | None, file: str | None, wiki: str | None, titles: 
     from tasks.sources.dump import read_dump
 
     path = Path(dump) if dump else SAMPLE_DUMP
-    return f"dump:{path}", read_dump(path, titles=titles)
+    return f"dump:{path}", read_dump(path, titles=titles, namespaces=namespaces)
 
 
 def _chunks(page: PageHistory, stored: dict[int, int], counts: dict,
@@ -115,6 +116,7 @@ def ingest(
     severities: dict[str, str] | None = None,
     lock_wait_seconds: float = 60.0,
     batch_size: int = BATCH_SIZE,
+    namespaces: list[int] | None = None,
 ):
     """Ingest revisions from one source into the warehouse at ``db`` and validate them.
 
@@ -138,7 +140,8 @@ def ingest(
             "INSERT INTO runs (run_id, flow_run_id, started_at, source, status) VALUES (?, ?, ?, ?, 'running')",
             [run_id, flow_run.get_id(), _now(), "pending"],
         )
-        source, pages = _source_pages(dump, file, wiki, titles, since, until, user_agent, state)
+        source, pages = _source_pages(dump, file, wiki, titles, since, until, user_agent, state,
+                                      namespaces)
         _update_run(con, run_id, source=source)
         for page in pages:
             counts["n_pages"] += 1

@@ -25,7 +25,7 @@ def run_ingest(*, dump: Path | None = None, file: Path | None = None, wiki: str 
                titles: list[str] | None = None, db: Path, since: str | None = None,
                until: str | None = None, user_agent: str | None = None,
                show_progress: bool = True, console: Console | None = None,
-               lock_wait: float = 60.0) -> int:
+               lock_wait: float = 60.0, namespaces: list[int] | None = None) -> int:
     """Run the flow, print its summary, return the exit code (0 ok, 3 critical expectation failed)."""
     console = console or Console(stderr=True)
     started = time.monotonic()
@@ -44,6 +44,11 @@ def run_ingest(*, dump: Path | None = None, file: Path | None = None, wiki: str 
 
     from flows.ingest import ingest, new_run_id
 
+    # The CLI reports a failed run in one `error:` line; Prefect would also log the traceback.
+    import logging
+
+    for name in ("prefect.flow_runs", "prefect.task_runs"):
+        logging.getLogger(name).setLevel(logging.CRITICAL)
     run_id = new_run_id()
     progress.subscribe(listener)
     try:
@@ -51,7 +56,7 @@ def run_ingest(*, dump: Path | None = None, file: Path | None = None, wiki: str 
             state = ingest(dump=str(dump) if dump else None, file=str(file) if file else None,
                            wiki=wiki, titles=titles, db=str(db), run_id=run_id, since=since,
                            until=until, user_agent=user_agent, lock_wait_seconds=lock_wait,
-                           return_state=True)
+                           namespaces=namespaces, return_state=True)
     finally:
         progress.unsubscribe(listener)
     if state.is_failed() or state.is_crashed():
@@ -144,3 +149,45 @@ def latest_report_path(db: Path) -> Path:
     if not path.exists():
         raise WarehouseError(f"the latest report {path} no longer exists: run `infobox run` again")
     return path
+
+
+def tracked_titles(db: Path, wiki: str) -> list[str]:
+    """Titles tracked for ``wiki`` (as given to --wiki)."""
+    if not Path(db).exists():
+        raise ConfigError(f"no warehouse at {db}: track pages first with `infobox discover --track`")
+    con = connect(db, read_only=True, wait_seconds=5)
+    try:
+        titles = [r[0] for r in con.execute(
+            "SELECT title FROM tracked_pages WHERE wiki = ? ORDER BY title", [wiki]).fetchall()]
+    finally:
+        con.close()
+    if not titles:
+        raise ConfigError(f"no pages are tracked for {wiki}: use `infobox discover --wiki {wiki} "
+                          "--template … --track`")
+    return titles
+
+
+def discover_pages(wiki: str, template: str, *, limit: int | None, track: bool, db: Path,
+                   user_agent: str | None) -> list[tuple[int, str]]:
+    """Pages embedding ``template`` on ``wiki``; with ``track``, stored in tracked_pages."""
+    from datetime import datetime, timezone
+
+    from tasks.sources.api import ApiConfig, MediaWikiApi
+    from warehouse.db import insert_rows, transaction
+
+    config = ApiConfig(user_agent=user_agent) if user_agent else ApiConfig()
+    with MediaWikiApi(wiki, config) as api:
+        pages = list(api.embedded_in(template, limit=limit))
+    if track and pages:
+        now = datetime.now(timezone.utc).replace(tzinfo=None)
+        con = connect(db)
+        try:
+            with transaction(con):
+                con.execute("DELETE FROM tracked_pages WHERE wiki = ? AND title IN "
+                            "(SELECT unnest(?::VARCHAR[]))", [wiki, [t for _i, t in pages]])
+                insert_rows(con, "tracked_pages", [
+                    {"wiki": wiki, "title": t, "page_id": i, "added_at": now,
+                     "source": f"discover:{template}"} for i, t in pages])
+        finally:
+            con.close()
+    return pages

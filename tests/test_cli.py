@@ -190,3 +190,20 @@ def test_critical_failure_exits_3_after_storing_everything(tmp_path, seed_path):
     assert "Traceback" not in proc.stdout + proc.stderr
     status = infobox("sql", "select status, n_revisions_loaded from runs", "--db", db, "--format", "csv")
     assert status.stdout.splitlines()[1] == "failed,1"
+
+
+def test_run_on_a_truncated_export_keeps_earlier_data_and_exits_1(tmp_path, seed_text):
+    from tests.history import seed_history, write_history
+
+    full = tmp_path / "full.xml"
+    write_history(full, seed_history(seed_text)[:2])
+    db = tmp_path / "w.duckdb"
+    assert infobox("run", "--dump", full, "--db", db, "--quiet", timeout=300).returncode == 0
+    data = full.read_bytes()
+    cut = tmp_path / "cut.xml"
+    cut.write_bytes(data[: len(data) // 2])
+    proc = infobox("run", "--dump", cut, "--db", db, "--quiet", timeout=300)
+    assert_one_line_error(proc, "malformed or truncated")
+    con = duckdb.connect(str(db), read_only=True)
+    assert con.execute("select count(*) from revisions").fetchall() == [(2,)]
+    con.close()
