@@ -237,6 +237,11 @@ def chart(
     typer.echo(str(page))
 
 
+from flows import cli_ops  # noqa: E402  (deploy, serve, runs)
+
+cli_ops.register(app)
+
+
 def main() -> None:
     """Console-script entry point."""
     try:
