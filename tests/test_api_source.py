@@ -26,14 +26,15 @@ def test_fetches_every_revision_with_content(mediawiki, seed_text):
         [(page, revisions)] = fetch_all(api, [TITLE])
         assert api.site_info().wiki == "zhwiki" and api.site_info().lang == "zh"
         assert page.title == TITLE and page.redirect_from is None
-        assert [r.rev_id for r in revisions] == mediawiki.rev_ids
+        # (Other tests of the session may have added revisions after the first six.)
+        assert [r.rev_id for r in revisions] == sorted(mediawiki.rev_ids)
         # MediaWiki trims trailing whitespace when it saves; the rest is byte for byte.
-        assert [r.text for r in revisions] == [t.rstrip() for t in seed_history(seed_text)]
+        assert [r.text for r in revisions[:6]] == [t.rstrip() for t in seed_history(seed_text)]
         assert all(len(r.sha1) == 40 for r in revisions)
         assert revisions[1].parent_id == revisions[0].rev_id
-        # batch=2: six revisions need three requests following `continue`.
+        # batch=2: n revisions need ⌈n/2⌉ requests following `continue`.
         revision_requests = [p for p in api.requests_log if p.get("prop") == "revisions"]
-        assert len(revision_requests) == 3
+        assert len(revision_requests) == (len(revisions) + 1) // 2 >= 3
         assert all(p["maxlag"] == "5" and p["rvslots"] == "main" for p in revision_requests)
 
 
