@@ -7,6 +7,7 @@ The flow only orchestrates; parsing lives in ``tasks.parse``, loading in ``tasks
 from __future__ import annotations
 
 import os
+import time
 import uuid
 from collections.abc import Iterator
 from datetime import datetime, timezone
@@ -14,6 +15,7 @@ from pathlib import Path
 
 from prefect import flow, get_run_logger, task
 from prefect.cache_policies import NO_CACHE
+from prefect.utilities.annotations import quote
 
 from flows import progress
 from tasks.load import batch_rows, load_batch, stored_versions
@@ -26,7 +28,7 @@ SAMPLE_DUMP = Path(__file__).resolve().parent.parent / "data" / "sample" / "nort
 BATCH_SIZE = 200
 
 # One memo per process: consecutive batches of a page (and reverts far apart) share it.
-_PARSE_CACHE = ParseCache(max_entries=512)
+_PARSE_CACHE = ParseCache()
 
 
 def _now() -> datetime:
@@ -79,11 +81,24 @@ def _source_pages(dump: str | None, file: str | None, wiki: str | None, titles: 
     return f"dump:{path}", read_dump(path, titles=titles, namespaces=namespaces)
 
 
+def _timed(iterator, timers: dict, key: str):
+    """Yield from ``iterator``, adding the time spent producing items to timers[key]."""
+    while True:
+        start = time.perf_counter()
+        try:
+            item = next(iterator)
+        except StopIteration:
+            timers[key] += time.perf_counter() - start
+            return
+        timers[key] += time.perf_counter() - start
+        yield item
+
+
 def _chunks(page: PageHistory, stored: dict[int, int], counts: dict,
-            batch_size: int) -> Iterator[list[Revision]]:
+            batch_size: int, timers: dict) -> Iterator[list[Revision]]:
     """Batches of the page's revisions that are not stored with the current parser version."""
     chunk: list[Revision] = []
-    for rev in page.revisions:
+    for rev in _timed(iter(page.revisions), timers, "read"):
         counts["n_revisions_read"] += 1
         if stored.get(rev.rev_id) == PARSER_VERSION:
             counts["n_revisions_skipped"] += 1
@@ -130,6 +145,7 @@ def ingest(
     db_path = Path(db)
     con = connect(db_path, wait_seconds=lock_wait_seconds)
     state: dict = {"con": con}
+    timers = {"read": 0.0, "parse": 0.0, "load": 0.0, "validate": 0.0}
     counts = {k: 0 for k in ("n_pages", "n_revisions_read", "n_revisions_loaded", "n_revisions_skipped",
                              "n_without_infobox", "n_infoboxes", "n_fields", "n_figures", "n_issues")}
     try:
@@ -147,9 +163,14 @@ def ingest(
             counts["n_pages"] += 1
             progress.report("page", title=page.title, wiki=page.site.wiki)
             stored = stored_versions(con, page.site.wiki, page.page_id)
-            for chunk in _chunks(page, stored, counts, batch_size):
-                parsed = parse_batch(page.site.lang, chunk)
-                loaded = load_batch_task(con, page, chunk, parsed, run_id)
+            for chunk in _chunks(page, stored, counts, batch_size, timers):
+                started = time.perf_counter()
+                # quote(): Prefect would otherwise walk these big structures on every task call.
+                parsed = parse_batch(page.site.lang, quote(chunk))
+                timers["parse"] += time.perf_counter() - started
+                started = time.perf_counter()
+                loaded = load_batch_task(quote(con), quote(page), quote(chunk), quote(parsed), run_id)
+                timers["load"] += time.perf_counter() - started
                 counts["n_revisions_loaded"] += loaded["revisions"]
                 counts["n_without_infobox"] += sum(1 for p in parsed if not p.has_infobox)
                 counts["n_infoboxes"] += loaded["infoboxes"]
@@ -162,7 +183,11 @@ def ingest(
                     counts["n_revisions_read"], counts["n_pages"], counts["n_revisions_loaded"],
                     counts["n_revisions_skipped"])
         progress.report("stage", name="validate")
+        started = time.perf_counter()
         summary = _validate(con, run_id, db_path, severities, scheduled)
+        timers["validate"] += time.perf_counter() - started
+        progress.report("timings", **timers)
+        logger.info("seconds per stage: %s", ", ".join(f"{k} {v:.2f}" for k, v in timers.items()))
         status = "failed" if summary.critical_failed else "completed"
         _update_run(con, run_id, status=status, finished_at=_now(),
                     expectations_passed=summary.passed, expectations_failed=summary.failed,

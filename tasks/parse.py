@@ -219,17 +219,24 @@ def _add_conflict_semantics(box: ParsedInfobox, values: list, lang: str | None,
 
 
 class ParseCache:
-    """Memo of parse results by (language, SHA-1 of the text), bounded LRU.
+    """Memo of parse results: whole texts by (language, SHA-1), parameters by their exact text.
 
-    Histories revert often (about one edit in seven on busy articles): a revert's text has been
-    parsed before, so its rows are copied instead of parsing 40-100 KB again.
+    Histories revert often (about one edit in seven on busy articles), so a revert's rows are
+    copied; most other edits leave the infobox alone or change one parameter, so only changed
+    parameters are parsed (tasks.fastparse). The readable slow path runs when the fast path
+    cannot mirror the text exactly; both give the same rows (tests/test_fastparse.py).
     """
 
-    def __init__(self, max_entries: int = 256):
+    def __init__(self, max_entries: int = 64, fast: bool = True):
+        from tasks.fastparse import FieldMemo
+
         self.max_entries = max_entries
+        self.fast = fast
+        self.fields = FieldMemo()
         self._entries: OrderedDict[tuple[str | None, str], ParsedRevision] = OrderedDict()
         self.hits = 0
         self.misses = 0
+        self.slow = 0
 
     def parse(self, text: str | None, lang: str | None, sha1: str | None = None) -> ParsedRevision:
         if text is None:
@@ -241,7 +248,14 @@ class ParseCache:
             self.hits += 1
             return found
         self.misses += 1
-        parsed = parse_revision(text, lang)
+        parsed = None
+        if self.fast:
+            from tasks.fastparse import parse_revision_fast
+
+            parsed = parse_revision_fast(text, lang, self.fields)
+        if parsed is None:
+            self.slow += 1
+            parsed = parse_revision(text, lang)
         self._entries[key] = parsed
         if len(self._entries) > self.max_entries:
             self._entries.popitem(last=False)

@@ -1,0 +1,216 @@
+"""The fast path of infobox parsing: never parse the same parameter text twice.
+
+Most revisions of a long history leave the infobox alone, and an edit inside it changes one or two
+parameters. So instead of parsing a 40-100 KB revision with mwparserfromhell, this module
+
+1. finds the infobox templates with a small brace scanner (no full parse),
+2. splits each into parameters the way mwparserfromhell does (top-level ``|`` and ``=``),
+3. looks each parameter up in a memo keyed by its exact text (plus, for named refs it re-uses,
+   the definitions found elsewhere in the article), and parses only the parameters it has not
+   seen, one small value at a time.
+
+It gives up (returns None) on anything it cannot mirror exactly — triple braces, an infobox nested
+in another template, unbalanced braces — and the caller then takes the readable slow path
+(:func:`tasks.parse.parse_revision`). Tests and the benchmark assert both paths agree.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import OrderedDict
+
+import mwparserfromhell
+
+from tasks.parse import (
+    ParsedInfobox,
+    ParsedRevision,
+    _conflict_recogniser,
+    _issue,
+    is_infobox_name,
+    plain_text,
+)
+
+_TOKEN_RE = re.compile(r"<!--.*?(?:-->|\Z)|<nowiki\b[^>]*>.*?</nowiki\s*>|<ref\b[^>/]*/>|"
+                       r"<ref\b[^>]*>.*?</ref\s*>|\{\{|\}\}|\[\[|\]\]|\||=",
+                       re.DOTALL | re.IGNORECASE)
+_OPEN_RE = re.compile(r"\{\{")
+_NAMED_REUSE_RE = re.compile(
+    r"<ref\s+[^>]*?name\s*=\s*(?:\"([^\"]*)\"|'([^']*)'|([^\s>/]+))[^>]*/>", re.IGNORECASE)
+_UNSAFE = ("{{{", "<pre", "<source", "<syntaxhighlight", "<math", "<includeonly", "<onlyinclude",
+           "<noinclude", "{|")
+
+
+class _GiveUp(Exception):
+    """The text has a construct the scanner does not mirror exactly."""
+
+
+def _split_template(text: str, start: int) -> tuple[int, str, list[tuple[str, str, str]]]:
+    """Scan the template opening at ``start``: (end, name, [(name_raw, value_raw, kind)])."""
+    depth_braces, depth_links = 0, 0
+    segments: list[tuple[int, int, int | None]] = []  # (start, end, first '=' offset)
+    seg_start = None
+    eq = None
+    for match in _TOKEN_RE.finditer(text, start):
+        token = match.group(0)
+        if token == "{{":
+            depth_braces += 1
+            if depth_braces == 1 and match.start() == start:
+                seg_start = match.end()
+                continue
+        elif token == "}}":
+            depth_braces -= 1
+            if depth_braces == 0:
+                segments.append((seg_start, match.start(), eq))
+                return match.end(), text[segments[0][0]:segments[0][1]], _params(text, segments)
+        elif token == "[[":
+            depth_links += 1
+        elif token == "]]":
+            depth_links = max(0, depth_links - 1)
+        elif token == "|" and depth_braces == 1 and depth_links == 0:
+            segments.append((seg_start, match.start(), eq))
+            seg_start, eq = match.end(), None
+        elif token == "=" and depth_braces == 1 and depth_links == 0 and eq is None and len(segments) > 0:
+            eq = match.start()
+        if depth_braces < 0:
+            raise _GiveUp("unbalanced braces")
+    raise _GiveUp("template not closed")
+
+
+def _params(text: str, segments: list[tuple[int, int, int | None]]) -> list[tuple[str, str, str]]:
+    params = []
+    position = 0
+    for seg_start, seg_end, eq in segments[1:]:
+        if eq is None:
+            position += 1
+            params.append((str(position), text[seg_start:seg_end], "positional"))
+        else:
+            params.append((text[seg_start:eq], text[eq + 1:seg_end], "named"))
+    return params
+
+
+def locate_infoboxes(text: str, lang: str | None) -> list[tuple[str, list[tuple[str, str, str]]]]:
+    """Top-level infobox templates: [(name, params)]. Raises _GiveUp when unsure."""
+    if any(marker in text for marker in _UNSAFE):
+        raise _GiveUp("construct not mirrored")
+    found = []
+    depth = 0
+    position = 0
+    all_infobox_names = 0
+    for match in _OPEN_RE.finditer(text):
+        name = re.match(r"\{\{\s*([^|{}]*)", text[match.start():match.start() + 300])
+        if name and is_infobox_name(name.group(1).strip(), lang):
+            all_infobox_names += 1
+    while True:
+        match = re.compile(r"\{\{|\}\}|<!--.*?(?:-->|\Z)|<nowiki\b[^>]*>.*?</nowiki\s*>",
+                           re.DOTALL | re.IGNORECASE).search(text, position)
+        if match is None:
+            break
+        token = match.group(0)
+        if token == "{{" and depth == 0:
+            end, name, params = _split_template(text, match.start())
+            if is_infobox_name(name.strip(), lang):
+                found.append((name.strip(), params))
+            position = end
+            continue
+        position = match.end()
+        if token == "{{":
+            depth += 1
+        elif token == "}}":
+            depth = max(0, depth - 1)
+    if len(found) != all_infobox_names:
+        raise _GiveUp("an infobox inside another template")
+    return found
+
+
+def _definitions(text: str) -> dict[str, str]:
+    from tasks.conflict.citations import _DEFINITION_RE
+
+    out: dict[str, str] = {}
+    for match in _DEFINITION_RE.finditer(text):
+        name = (match.group(1) or match.group(2) or match.group(3) or "").strip()
+        if name and name not in out:
+            out[name] = match.group(4)
+    return out
+
+
+class FieldMemo:
+    """Parsed parameters by exact text: (raw, text, conflict rows, issues). Bounded LRU."""
+
+    def __init__(self, max_entries: int = 20_000):
+        self.max_entries = max_entries
+        self._entries: OrderedDict = OrderedDict()
+        self.hits = 0
+        self.misses = 0
+
+    def get(self, key):
+        found = self._entries.get(key)
+        if found is not None:
+            self._entries.move_to_end(key)
+            self.hits += 1
+        return found
+
+    def put(self, key, value) -> None:
+        self.misses += 1
+        self._entries[key] = value
+        if len(self._entries) > self.max_entries:
+            self._entries.popitem(last=False)
+
+
+def _field(memo: FieldMemo, template: str, kind: str, name_raw: str, value_raw: str,
+           lang: str | None, text: str, definitions: dict | None) -> tuple[dict, dict | None]:
+    name = name_raw.strip()
+    reused = tuple(sorted({(m.group(1) or m.group(2) or m.group(3) or "").strip()
+                           for m in _NAMED_REUSE_RE.finditer(value_raw)}))
+    key = (lang, kind, template if kind == "military_conflict" else "", name, value_raw, reused,
+           tuple((definitions or {}).get(r) for r in reused) if reused else ())
+    found = memo.get(key)
+    if found is not None:
+        return found, definitions
+    code = mwparserfromhell.parse(value_raw)
+    result = {"name": name, "raw": value_raw, "text": plain_text(code), "conflict": None}
+    if kind == "military_conflict":
+        from tasks.conflict import extract_conflict
+
+        if reused and definitions is None:
+            definitions = _definitions(text)
+            key = key[:-1] + (tuple(definitions.get(r) for r in reused),)
+        # Only this field's refs matter: the article text is there for named re-uses.
+        result["conflict"] = extract_conflict(template, [(name, code)], lang, text)
+    memo.put(key, result)
+    return result, definitions
+
+
+def parse_revision_fast(text: str, lang: str | None, memo: FieldMemo) -> ParsedRevision | None:
+    """Same result as tasks.parse.parse_revision, or None when the fast path cannot be sure."""
+    try:
+        located = locate_infoboxes(text, lang)
+    except _GiveUp:
+        return None
+    boxes: list[ParsedInfobox] = []
+    issues: list[dict] = []
+    definitions = None
+    for box_idx, (template, params) in enumerate(located):
+        kind = "military_conflict" if _conflict_recogniser()(template, lang) else "generic"
+        box = ParsedInfobox(box_idx=box_idx, template=template, kind=kind, params=[])
+        merged_citations: dict[str, dict] = {}
+        for name_raw, value_raw, _positional in params:
+            if kind == "military_conflict" and definitions is None and "/>" in value_raw:
+                definitions = _definitions(text)
+            result, definitions = _field(memo, template, kind, name_raw, value_raw, lang, text,
+                                         definitions)
+            box.params.append((result["name"], result["raw"], result["text"]))
+            conflict = result["conflict"]
+            if conflict:
+                box.belligerents.extend(dict(r) for r in conflict["belligerents"])
+                box.figures.extend(dict(r) for r in conflict["figures"])
+                for row in conflict["citations"]:
+                    held = merged_citations.get(row["ref_name"])
+                    if held is None or held["raw"] is None:
+                        merged_citations[row["ref_name"]] = dict(row)
+                issues.extend({**i, "box_idx": box_idx} for i in conflict["issues"])
+        box.citations = list(merged_citations.values())
+        boxes.append(box)
+    if not boxes:
+        issues.append(_issue("no_infobox", "no infobox template found in this revision",
+                             severity="info"))
+    return ParsedRevision(boxes, issues)
