@@ -43,7 +43,7 @@ progress.subscribe(lambda event, data: timings.update(data) if event == "timings
 start = time.perf_counter()
 state = ingest(dump=sys.argv[1], db=sys.argv[2], return_state=True)
 seconds = time.perf_counter() - start
-print(json.dumps({"seconds": seconds, "timings": timings,
+print("BENCH_RESULT " + json.dumps({"seconds": seconds, "timings": timings,
                   "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
                   "state": state.type.value}))
 """
@@ -64,7 +64,10 @@ def run_flow(dump: Path, db: Path) -> dict:
                           text=True, env=env, timeout=7200)
     if proc.returncode != 0:
         raise SystemExit(f"ingest failed:\n{proc.stderr[-3000:]}")
-    return json.loads(proc.stdout.strip().splitlines()[-1])
+    results = [line for line in proc.stdout.splitlines() if line.startswith("BENCH_RESULT ")]
+    if not results:
+        raise SystemExit(f"ingest printed no result:\n{proc.stdout[-2000:]}\n{proc.stderr[-2000:]}")
+    return json.loads(results[-1].removeprefix("BENCH_RESULT "))
 
 
 def table_rows(db: Path, table: str, rev_ids: list[int]) -> list[tuple]:

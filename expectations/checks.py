@@ -91,27 +91,28 @@ CHECKS: list[Check] = [
                         "parse_issues"))
           + " UNION ALL SELECT 'revisions', r.wiki, r.rev_id, 'revision ' || r.rev_id::VARCHAR || "
             "' of missing page ' || r.page_id::VARCHAR FROM revisions r WHERE NOT EXISTS "
-            "(SELECT 1 FROM pages p WHERE p.wiki = r.wiki AND p.page_id = r.page_id)",
+            "(SELECT 1 FROM pages p WHERE p.wiki = r.wiki AND p.page_id = r.page_id) "
+            "ORDER BY table_name, wiki, rev_id",
           lambda s: _gxe().ExpectTableRowCountToEqual(value=0), offenders_are_rows=True),
     Check("figures_interval_well_formed", "figures", "every figure interval has low ≤ high",
           "SELECT f.wiki, f.rev_id, f.field, f.low, f.high, "
           "(f.low IS NULL OR f.high IS NULL OR f.low <= f.high) AS well_formed, "
-          "f.field || ' ' || coalesce(f.entity, '') || ': ' || f.raw AS description "
+          "f.field || ' ' || coalesce(f.entity, '') || ' (rev ' || f.rev_id::VARCHAR || ', #' || f.seq::VARCHAR || ')' AS description "
           f"FROM figures f JOIN ({RUN_REVS}) r USING (wiki, rev_id)",
           lambda s: _gxe().ExpectColumnValuesToBeInSet(column="well_formed", value_set=[True])),
     Check("figures_non_negative", "figures", "no figure is negative",
           "SELECT f.wiki, f.rev_id, f.field, f.low, "
-          "f.field || ' ' || coalesce(f.entity, '') || ': ' || f.raw AS description "
+          "f.field || ' ' || coalesce(f.entity, '') || ' (rev ' || f.rev_id::VARCHAR || ', #' || f.seq::VARCHAR || ')' AS description "
           f"FROM figures f JOIN ({RUN_REVS}) r USING (wiki, rev_id)",
           lambda s: _gxe().ExpectColumnValuesToBeBetween(column="low", min_value=0)),
     Check("figures_category_in_set", "figures", "every figure's category is a known one",
           "SELECT f.wiki, f.rev_id, f.category, "
-          "f.field || ' ' || coalesce(f.entity, '') || ': ' || f.raw AS description "
+          "f.field || ' ' || coalesce(f.entity, '') || ' (rev ' || f.rev_id::VARCHAR || ', #' || f.seq::VARCHAR || ')' AS description "
           f"FROM figures f JOIN ({RUN_REVS}) r USING (wiki, rev_id)",
           lambda s: _gxe().ExpectColumnValuesToBeInSet(column="category", value_set=CATEGORIES)),
     Check("figures_qualifier_in_set", "figures", "every figure's qualifier is a known one",
           "SELECT f.wiki, f.rev_id, f.qualifier, "
-          "f.field || ' ' || coalesce(f.entity, '') || ': ' || f.raw AS description "
+          "f.field || ' ' || coalesce(f.entity, '') || ' (rev ' || f.rev_id::VARCHAR || ', #' || f.seq::VARCHAR || ')' AS description "
           f"FROM figures f JOIN ({RUN_REVS}) r USING (wiki, rev_id)",
           lambda s: _gxe().ExpectColumnValuesToBeInSet(column="qualifier", value_set=QUALIFIERS)),
     Check("country_codes_valid", "country_codes",
@@ -132,7 +133,8 @@ CHECKS: list[Check] = [
     Check("suspicious_change", "v_suspicious_changes",
           "no figure jumps by 10× (or gains/loses a digit) between revisions with the same references",
           "SELECT s.wiki, s.rev_id, s.field, s.entity, s.old_low, s.new_low, s.description "
-          f"FROM v_suspicious_changes s JOIN ({RUN_PAGES}) p USING (wiki, page_id)",
+          f"FROM v_suspicious_changes s JOIN ({RUN_PAGES}) p USING (wiki, page_id) "
+          "ORDER BY s.rev_id, s.field, s.entity",
           lambda s: _gxe().ExpectTableRowCountToEqual(value=0), offenders_are_rows=True),
     Check("freshness", "pages",
           "the newest stored revision of each page is recent (scheduled runs)",

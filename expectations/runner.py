@@ -172,39 +172,33 @@ def validate(con: duckdb.DuckDBPyConnection, run_id: str, data_dir: Path,
     except Exception as exc:  # GX raises many unrelated types when its project is damaged
         raise ValidationError(f"cannot open the Great Expectations project in {data_dir / 'gx'}: "
                               f"{type(exc).__name__}: {exc}") from exc
-    by_suite: dict[str, list[tuple[Check, object]]] = {}
-    frames: dict[str, list] = {}
+    outcomes: list[ExpectationOutcome] = []
     for check in CHECKS:
         if check.scheduled_only and not scheduled:
             continue
         if check.requires and not _exists(con, check.requires):
             continue
-        by_suite.setdefault(check.suite, [])
-        frames.setdefault(check.suite, [])
-        by_suite[check.suite].append((check, check.expectation(settings)))
-        frames[check.suite].append(_frame(con, check, run_id, settings))
-    outcomes: list[ExpectationOutcome] = []
-    for suite_name, checks in by_suite.items():
-        # Checks of one suite read different rows: run each check's frame through the suite's
-        # checkpoint with only that expectation, so GX stores one validation per check.
-        for (check, expectation), frame in zip(checks, frames[suite_name], strict=True):
-            try:
-                results = gx_env.run_suite(f"{suite_name}.{check.id}", [(check, expectation)], frame)
-            except Exception as exc:
-                raise ValidationError(f"expectation {check.id} could not run: "
-                                      f"{type(exc).__name__}: {exc}") from exc
-            gx_result = results[0]
-            sample = _sample(check, frame, gx_result) if not gx_result.success else []
-            unexpected = gx_result.result.get("unexpected_count")
-            if unexpected is None and not gx_result.success:
-                unexpected = len(frame)
-            observed = gx_result.result.get("observed_value")
-            outcomes.append(ExpectationOutcome(
-                suite=suite_name, expectation=check.id, severity=levels[check.id],
-                success=bool(gx_result.success),
-                observed_value=None if observed is None else str(_plain(observed)),
-                unexpected_count=int(unexpected) if unexpected is not None else 0,
-                unexpected_sample=sample, description=check.summary, rows_checked=len(frame)))
+        # One frame at a time: a long history's figures are hundreds of thousands of rows.
+        frame = _frame(con, check, run_id, settings)
+        try:
+            results = gx_env.run_suite(f"{check.suite}.{check.id}", [(check, check.expectation(settings))],
+                                       frame)
+        except Exception as exc:  # GX wraps failures in many types; say which check broke
+            raise ValidationError(f"expectation {check.id} could not run: "
+                                  f"{type(exc).__name__}: {exc}") from exc
+        gx_result = results[0]
+        sample = _sample(check, frame, gx_result) if not gx_result.success else []
+        unexpected = gx_result.result.get("unexpected_count")
+        if unexpected is None and not gx_result.success:
+            unexpected = len(frame)
+        observed = gx_result.result.get("observed_value")
+        outcomes.append(ExpectationOutcome(
+            suite=check.suite, expectation=check.id, severity=levels[check.id],
+            success=bool(gx_result.success),
+            observed_value=None if observed is None else str(_plain(observed)),
+            unexpected_count=int(unexpected) if unexpected is not None else 0,
+            unexpected_sample=sample, description=check.summary, rows_checked=len(frame)))
+        del frame, results, gx_result
     docs_index = gx_env.build_docs()
     report_path = write_report(con, run_id, outcomes, data_dir / "reports", docs_index)
     _store(con, run_id, outcomes)

@@ -71,6 +71,7 @@ def run(
     lock_wait: Annotated[float, typer.Option(help="Seconds to wait for another writer to finish.")] = 60.0,
     tracked: Annotated[bool, typer.Option("--tracked", help="With --wiki: every page tracked for that wiki.")] = False,
     namespace: Annotated[Optional[list[int]], typer.Option(help="Dump only: keep pages of this namespace (repeatable).")] = None,
+    dask: Annotated[Optional[str], typer.Option("--dask", help="Parse on this Dask scheduler (tcp://host:8786).")] = None,
 ) -> None:
     """Ingest revisions, load the warehouse, run the expectations, print a summary.
 
@@ -83,6 +84,7 @@ def run(
       infobox run --file article.wikitext
       infobox run --wiki zh --title 马利北部冲突 --user-agent "my-study/1.0 (me@example.org)"
       infobox run --wiki zh --tracked
+      infobox run --dump big-history.xml.bz2 --dask tcp://127.0.0.1:8786
     """
     from flows.runner import preflight, run_ingest, tracked_titles
 
@@ -94,7 +96,7 @@ def run(
         preflight(dump=dump, file=file, wiki=wiki, titles=title or None, db=db, lock_wait=lock_wait)
         code = run_ingest(dump=dump, file=file, wiki=wiki, titles=title or None, db=db, since=since,
                           until=until, user_agent=user_agent, show_progress=not quiet,
-                          lock_wait=lock_wait, namespaces=namespace)
+                          lock_wait=lock_wait, namespaces=namespace, dask_address=dask)
     except PipelineError as exc:
         _fail(str(exc))
     raise typer.Exit(code)

@@ -33,7 +33,7 @@ from pathlib import Path
 from warehouse.errors import ConfigError
 
 _TOP_KEYS = {"data_dir", "user_agent", "lock_wait_seconds", "tracked", "schedules", "severities",
-             "approx_tolerance"}
+             "approx_tolerance", "dask_address"}
 _TRACKED_KEYS = {"wiki", "titles", "discover", "discover_limit"}
 _SCHEDULE_KEYS = {"name", "cron", "timezone", "wiki", "titles", "dump", "batch_size", "description"}
 
@@ -67,6 +67,7 @@ class PipelineConfig:
     schedules: tuple[Schedule, ...] = ()
     severities: dict[str, str] = field(default_factory=dict)
     approx_tolerance: float | None = None
+    dask_address: str | None = None
     source: Path | None = None
 
     @property
@@ -183,7 +184,9 @@ def parse_config(data: dict, source: Path | None = None) -> PipelineConfig:
         load_settings(None, _expect(tolerance, (int, float), "approx_tolerance"))
     return PipelineConfig(data_dir=data_dir, user_agent=user_agent, lock_wait_seconds=float(lock_wait),
                           tracked=tuple(tracked), schedules=tuple(schedules),
-                          severities=dict(severities), approx_tolerance=tolerance, source=source)
+                          severities=dict(severities), approx_tolerance=tolerance,
+                          dask_address=_expect(data.get("dask_address", ""), str, "dask_address") or None,
+                          source=source)
 
 
 def load_config(path: str | Path) -> PipelineConfig:

@@ -29,6 +29,10 @@ def parameters(config: PipelineConfig, schedule: Schedule) -> dict:
         params["user_agent"] = config.user_agent
     if config.severities:
         params["severities"] = dict(config.severities)
+    if config.approx_tolerance is not None:
+        params["approx_tolerance"] = config.approx_tolerance
+    if config.dask_address:
+        params["dask_address"] = config.dask_address
     if schedule.batch_size:
         params["batch_size"] = schedule.batch_size
     return params

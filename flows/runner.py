@@ -25,7 +25,8 @@ def run_ingest(*, dump: Path | None = None, file: Path | None = None, wiki: str 
                titles: list[str] | None = None, db: Path, since: str | None = None,
                until: str | None = None, user_agent: str | None = None,
                show_progress: bool = True, console: Console | None = None,
-               lock_wait: float = 60.0, namespaces: list[int] | None = None) -> int:
+               lock_wait: float = 60.0, namespaces: list[int] | None = None,
+               dask_address: str | None = None) -> int:
     """Run the flow, print its summary, return the exit code (0 ok, 3 critical expectation failed)."""
     console = console or Console(stderr=True)
     started = time.monotonic()
@@ -56,7 +57,7 @@ def run_ingest(*, dump: Path | None = None, file: Path | None = None, wiki: str 
             state = ingest(dump=str(dump) if dump else None, file=str(file) if file else None,
                            wiki=wiki, titles=titles, db=str(db), run_id=run_id, since=since,
                            until=until, user_agent=user_agent, lock_wait_seconds=lock_wait,
-                           namespaces=namespaces, return_state=True)
+                           namespaces=namespaces, dask_address=dask_address, return_state=True)
     finally:
         progress.unsubscribe(listener)
     if state.is_failed() or state.is_crashed():

@@ -88,6 +88,8 @@ def connect(
             raise WarehouseError(f"cannot open {path}: {message.splitlines()[0]}") from exc
         except duckdb.Error as exc:
             raise WarehouseError(f"cannot open {path}: {str(exc).splitlines()[0]}") from exc
+    # DuckDB draws a progress bar on long queries; it would garble the CLI's own output.
+    con.execute("SET enable_progress_bar = false")
     if not read_only and init_schema:
         ensure_schema(con)
     return con
