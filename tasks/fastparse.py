@@ -21,6 +21,8 @@ from collections import OrderedDict
 
 import mwparserfromhell
 
+from tasks.conflict import extract_conflict
+
 from tasks.parse import (
     ParsedInfobox,
     ParsedRevision,
@@ -34,6 +36,9 @@ _TOKEN_RE = re.compile(r"<!--.*?(?:-->|\Z)|<nowiki\b[^>]*>.*?</nowiki\s*>|<ref\b
                        r"<ref\b[^>]*>.*?</ref\s*>|\{\{|\}\}|\[\[|\]\]|\||=",
                        re.DOTALL | re.IGNORECASE)
 _OPEN_RE = re.compile(r"\{\{")
+_NAME_RE = re.compile(r"\{\{\s*([^|{}]*)")
+_LEVEL_RE = re.compile(r"\{\{|\}\}|<!--.*?(?:-->|\Z)|<nowiki\b[^>]*>.*?</nowiki\s*>",
+                       re.DOTALL | re.IGNORECASE)
 _NAMED_REUSE_RE = re.compile(
     r"<ref\s+[^>]*?name\s*=\s*(?:\"([^\"]*)\"|'([^']*)'|([^\s>/]+))[^>]*/>", re.IGNORECASE)
 _UNSAFE = ("{{{", "<pre", "<source", "<syntaxhighlight", "<math", "<includeonly", "<onlyinclude",
@@ -97,12 +102,11 @@ def locate_infoboxes(text: str, lang: str | None) -> list[tuple[str, list[tuple[
     position = 0
     all_infobox_names = 0
     for match in _OPEN_RE.finditer(text):
-        name = re.match(r"\{\{\s*([^|{}]*)", text[match.start():match.start() + 300])
+        name = _NAME_RE.match(text, match.start(), match.start() + 300)
         if name and is_infobox_name(name.group(1).strip(), lang):
             all_infobox_names += 1
     while True:
-        match = re.compile(r"\{\{|\}\}|<!--.*?(?:-->|\Z)|<nowiki\b[^>]*>.*?</nowiki\s*>",
-                           re.DOTALL | re.IGNORECASE).search(text, position)
+        match = _LEVEL_RE.search(text, position)
         if match is None:
             break
         token = match.group(0)
@@ -169,8 +173,6 @@ def _field(memo: FieldMemo, template: str, kind: str, name_raw: str, value_raw: 
     code = mwparserfromhell.parse(value_raw)
     result = {"name": name, "raw": value_raw, "text": plain_text(code), "conflict": None}
     if kind == "military_conflict":
-        from tasks.conflict import extract_conflict
-
         if reused and definitions is None:
             definitions = _definitions(text)
             key = key[:-1] + (tuple(definitions.get(r) for r in reused),)

@@ -23,6 +23,7 @@ from functools import lru_cache
 from pathlib import Path
 
 import mwparserfromhell
+from mwparserfromhell.nodes import Tag, Template
 
 # Bump when the derived rows would change: stored revisions with an older version are re-derived.
 PARSER_VERSION = 1
@@ -64,6 +65,7 @@ def _infobox_names() -> dict:
         return tomllib.load(fh)
 
 
+@lru_cache(maxsize=16384)
 def normalize_template_name(name: str) -> str:
     """Lower case, '_' → ' ', spaces collapsed, comments and namespace prefix removed."""
     name = re.sub(r"<!--.*?-->", "", name, flags=re.DOTALL)
@@ -75,6 +77,7 @@ def normalize_template_name(name: str) -> str:
     return name
 
 
+@lru_cache(maxsize=16384)
 def is_infobox_name(name: str, lang: str | None) -> bool:
     """True when a template name denotes an infobox on a wiki of language ``lang``."""
     norm = normalize_template_name(name)
@@ -127,8 +130,6 @@ def _template_text(template) -> str:
 
 
 def _node_text(node) -> str:
-    from mwparserfromhell.nodes import Tag, Template
-
     if isinstance(node, Template):
         return _template_text(node)
     if isinstance(node, Tag):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import re
+from functools import lru_cache
 
 import mwparserfromhell
 from mwparserfromhell.nodes import ExternalLink, Tag, Template
@@ -22,7 +23,13 @@ def _clean(value: str | None) -> str | None:
     return value or None
 
 
+@lru_cache(maxsize=8192)
 def _cite_fields(content: str) -> dict:
+    """Memoised: the same reference text recurs in every revision (callers copy the dict)."""
+    return _read_cite_fields(content)
+
+
+def _read_cite_fields(content: str) -> dict:
     """template, url, title, publisher, date, archive_url of a ref's content."""
     out = {"template": None, "url": None, "title": None, "publisher": None, "date": None,
            "archive_url": None}
@@ -83,7 +90,7 @@ class CitationIndex:
             return name
         if content is None:
             content = self.definitions().get(name)
-        fields = _cite_fields(content) if content is not None else {
+        fields = dict(_cite_fields(content)) if content is not None else {
             "template": None, "url": None, "title": None, "publisher": None, "date": None,
             "archive_url": None}
         self.rows[name] = {"ref_name": name, "is_named": not name.startswith("anon-"),

@@ -41,15 +41,21 @@ _AS_OF_RE = re.compile(
 _PAREN_RE = re.compile(r"[（(][^（()）]*[)）]")
 
 
+def _word_pattern(word: str):
+    # Latin words match whole words only ("men" is not in "movement"); CJK words anywhere.
+    return re.compile(rf"\b{re.escape(word)}\b") if re.search(r"[a-z]", word) else None
+
+
+_CATEGORY_PATTERNS = [(category, [(word, _word_pattern(word)) for word in words])
+                      for category, words in _CATEGORY_WORDS]
+
+
 def _categories(window: str) -> list[str]:
     lowered = window.lower()
     found: list[str] = []
-    for category, words in _CATEGORY_WORDS:
-        for word in words:
-            if re.search(r"[a-z]", word):
-                hit = re.search(rf"\b{re.escape(word)}\b", lowered)
-            else:
-                hit = word in lowered
+    for category, words in _CATEGORY_PATTERNS:
+        for word, pattern in words:
+            hit = pattern.search(lowered) if pattern is not None else word in lowered
             if hit:
                 if category not in found:
                     found.append(category)
