@@ -1,11 +1,19 @@
 """The naive baseline: every revision fully parsed, every row inserted with its own INSERT.
 
-Same parser functions (without any cache), same schema, same row builder as the pipeline, so its
-tables can be compared with the pipeline's row for row.
+What a first pipeline would do: for each revision of the dump, call
+:func:`tasks.parse.parse_revision` (mwparserfromhell on the whole text, no cache of any kind), build
+the rows with the pipeline's own :func:`tasks.load.batch_rows`, and write each row with one plain
+``INSERT`` statement (no executemany, no transaction per batch: DuckDB's autocommit per statement)
+into the same schema (warehouse/schema). Same parser, same rows, same tables as the pipeline, so
+the two outputs can be compared row for row.
+
+    python -m benchmarks.naive DUMP DB [--limit K]   # prints one JSON line of timings
 """
 
 from __future__ import annotations
 
+import argparse
+import json
 import time
 from itertools import islice
 from pathlib import Path
@@ -15,37 +23,66 @@ from tasks.parse import parse_revision
 from tasks.sources.dump import read_dump
 from warehouse.db import connect
 
+PAGE_COLUMNS = ("wiki", "page_id", "title", "namespace", "lang", "base_url", "redirect_from")
+
+
+def insert_one(con, table: str, row: dict) -> None:
+    """One INSERT statement for one row."""
+    columns = ", ".join(row)
+    marks = ", ".join("?" for _ in row)
+    con.execute(f"INSERT INTO {table} ({columns}) VALUES ({marks})", list(row.values()))
+
 
 def run_naive(dump: Path, db: Path, limit: int | None = None, run_id: str = "naive") -> dict:
-    """Load ``dump`` (its first ``limit`` revisions per page) naively; return timings."""
+    """Load ``dump`` (its first ``limit`` revisions per page) naively into ``db``; return timings.
+
+    Timings in seconds: read (XML + sha1, the time spent waiting for the next revision), parse,
+    load; ``revisions`` and ``rows`` count what was done.
+    """
     con = connect(db)
-    timings = {"read": 0.0, "parse": 0.0, "load": 0.0}
-    n = 0
+    timings: dict = {"read": 0.0, "parse": 0.0, "load": 0.0, "revisions": 0, "rows": 0}
     try:
         for page in read_dump(dump):
             revisions = page.revisions if limit is None else islice(page.revisions, limit)
+            page_stored = False
             while True:
-                t0 = time.perf_counter()
+                started = time.perf_counter()
                 rev = next(revisions, None)
-                timings["read"] += time.perf_counter() - t0
+                timings["read"] += time.perf_counter() - started
                 if rev is None:
                     break
-                t0 = time.perf_counter()
+                started = time.perf_counter()
                 parsed = parse_revision(rev.text, page.site.lang)
-                timings["parse"] += time.perf_counter() - t0
-                t0 = time.perf_counter()
+                timings["parse"] += time.perf_counter() - started
+                started = time.perf_counter()
                 rows = batch_rows(page, [rev], [parsed], run_id)
-                con.execute("INSERT OR REPLACE INTO pages VALUES (?, ?, ?, ?, ?, ?, ?)",
-                            [rows.page[k] for k in ("wiki", "page_id", "title", "namespace", "lang",
-                                                    "base_url", "redirect_from")])
+                if not page_stored:
+                    insert_one(con, "pages", {k: rows.page[k] for k in PAGE_COLUMNS})
+                    page_stored = True
                 for table in ("revisions", *DERIVED_TABLES):
                     for row in rows.tables[table]:
-                        columns = ", ".join(row)
-                        marks = ", ".join("?" for _ in row)
-                        con.execute(f"INSERT INTO {table} ({columns}) VALUES ({marks})", list(row.values()))
-                timings["load"] += time.perf_counter() - t0
-                n += 1
+                        insert_one(con, table, row)
+                        timings["rows"] += 1
+                timings["load"] += time.perf_counter() - started
+                timings["revisions"] += 1
     finally:
         con.close()
-    timings["revisions"] = n
     return timings
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description="Naive baseline: parse everything, insert row by row.")
+    parser.add_argument("dump", type=Path)
+    parser.add_argument("db", type=Path, help="a new DuckDB file")
+    parser.add_argument("--limit", type=int, default=None, help="only the first K revisions of each page")
+    args = parser.parse_args()
+    if args.db.exists():
+        raise SystemExit(f"{args.db} exists: the baseline wants an empty warehouse")
+    started = time.perf_counter()
+    timings = run_naive(args.dump, args.db, limit=args.limit)
+    timings["seconds"] = time.perf_counter() - started
+    print("BENCH_RESULT " + json.dumps(timings))
+
+
+if __name__ == "__main__":
+    main()

@@ -58,7 +58,13 @@ def _frame(con: duckdb.DuckDBPyConnection, check: Check, run_id: str, settings: 
     params = {"run_id": run_id, "tolerance": settings["approx_tolerance"],
               "freshness_days": settings["freshness_days"]}
     used = {k: v for k, v in params.items() if f"${k}" in check.sql}
-    return con.execute(check.sql, used).df()
+    sql = check.sql
+    if check.group_by:
+        keys = ", ".join(check.group_by)
+        sql = (f"SELECT {keys}, arg_min(wiki, rev_id) AS wiki, min(rev_id) AS rev_id, "
+               f"arg_min(description, rev_id) AS description, count(*) AS n_rows "
+               f"FROM ({sql}) GROUP BY ALL ORDER BY rev_id")
+    return con.execute(sql, used).df()
 
 
 def _plain(value):
@@ -141,12 +147,12 @@ class _Gx:
         return Path(sites[0]["site_url"].removeprefix("file://"))
 
 
-def _sample(check: Check, frame, gx_result) -> list[dict]:
+def _sample(check: Check, frame, gx_result, limit: int | None = SAMPLE_ROWS) -> list[dict]:
     """Offending rows as dicts (from the frame, so every column and the description are there)."""
     if frame.empty:
         return []
     if check.offenders_are_rows:
-        rows = frame.head(SAMPLE_ROWS)
+        rows = frame.head(limit) if limit else frame
     else:
         import html
 
@@ -154,8 +160,8 @@ def _sample(check: Check, frame, gx_result) -> list[dict]:
         # GX saw escaped text (see _escaped): map back to the rows as stored.
         descriptions = {html.unescape(i.get("description")) for i in indexes
                         if isinstance(i, dict) and isinstance(i.get("description"), str)}
-        rows = frame[frame["description"].isin(descriptions)].head(SAMPLE_ROWS) if descriptions \
-            else frame.head(0)
+        rows = frame[frame["description"].isin(descriptions)] if descriptions else frame.head(0)
+        rows = rows.head(limit) if limit else rows
     return [{k: _plain(v) for k, v in row.items()} for row in rows.to_dict(orient="records")]
 
 
@@ -191,13 +197,17 @@ def validate(con: duckdb.DuckDBPyConnection, run_id: str, data_dir: Path,
         unexpected = gx_result.result.get("unexpected_count")
         if unexpected is None and not gx_result.success:
             unexpected = len(frame)
+        if check.group_by and sample:
+            # GX counted offending groups; report offending rows.
+            unexpected = int(sum(row.get("n_rows") or 1 for row in _sample(check, frame, gx_result, None)))
         observed = gx_result.result.get("observed_value")
         outcomes.append(ExpectationOutcome(
             suite=check.suite, expectation=check.id, severity=levels[check.id],
             success=bool(gx_result.success),
             observed_value=None if observed is None else str(_plain(observed)),
             unexpected_count=int(unexpected) if unexpected is not None else 0,
-            unexpected_sample=sample, description=check.summary, rows_checked=len(frame)))
+            unexpected_sample=sample, description=check.summary,
+            rows_checked=int(frame["n_rows"].sum()) if check.group_by else len(frame)))
         del frame, results, gx_result
     docs_index = gx_env.build_docs()
     report_path = write_report(con, run_id, outcomes, data_dir / "reports", docs_index)

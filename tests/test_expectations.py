@@ -169,3 +169,17 @@ def test_severity_table_in_docs_matches_the_config():
     documented = dict(re.findall(r"^\| `(\w+)` \| \w+ \| (critical|warning) \|", docs, re.M))
     assert documented == config
     assert {c.id for c in CHECKS} == set(config)
+
+
+def test_grouped_checks_count_rows_not_groups(sample_con, tmp_path):
+    # Three bad rows with one bad value: validated once as a group, reported as three rows.
+    for rev_id in (3, 5, 7):
+        sample_con.execute(
+            "INSERT INTO figures (wiki, rev_id, box_idx, field, side, block, seq, category, low, high, "
+            "qualifier, is_total, raw) VALUES ('zhwiki', ?, 0, 'strength1', 1, 9, 999, 'bogus', 1, 1, "
+            "'exact', false, 'x')", [rev_id])
+    bad = outcome(validate(sample_con, RUN, tmp_path), "figures_category_in_set")
+    assert not bad.success and bad.unexpected_count == 3
+    assert bad.unexpected_sample[0]["description"] == "strength1  (rev 3, #999)"
+    assert bad.rows_checked == sample_con.execute(
+        "SELECT count(*) FROM figures").fetchall()[0][0]

@@ -7,6 +7,7 @@ then raises :class:`WarehouseLocked` with a clear message, instead of failing at
 
 from __future__ import annotations
 
+import os
 import re
 import time
 from collections.abc import Iterator, Sequence
@@ -90,6 +91,9 @@ def connect(
             raise WarehouseError(f"cannot open {path}: {str(exc).splitlines()[0]}") from exc
     # DuckDB draws a progress bar on long queries; it would garble the CLI's own output.
     con.execute("SET enable_progress_bar = false")
+    # By default DuckDB may cache up to 80 % of RAM; a pipeline process should stay small
+    # (queries that need more spill to disk). INFOBOX_DUCKDB_MEMORY overrides it.
+    con.execute(f"SET memory_limit = '{os.environ.get('INFOBOX_DUCKDB_MEMORY', '256MB')}'")
     if not read_only and init_schema:
         ensure_schema(con)
     return con
