@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import random
 import re
 from datetime import datetime, timedelta
@@ -131,7 +132,10 @@ def generate(out: Path, *, pages: int = 1, revisions: int = 5000, seed: int = 20
     base = SEED.read_text(encoding="utf-8")
     out.parent.mkdir(parents=True, exist_ok=True)
     page_kinds: list[str] = []
-    with out.open("w", encoding="utf-8") as fh:
+    # Written aside and renamed: a reader of the previous dump keeps its file, a killed run
+    # leaves no half dump behind.
+    partial = out.with_name(out.name + ".partial")
+    with partial.open("w", encoding="utf-8") as fh:
         write_header(fh, dbname="zhwiki", lang="zh", base="http://127.0.0.1:9/index.php/Main_Page")
         for page in range(pages):
             kinds: list[str] = []
@@ -141,6 +145,7 @@ def generate(out: Path, *, pages: int = 1, revisions: int = 5000, seed: int = 20
             write_page(fh, 10_000 + page, title, revs)
             page_kinds.append("".join(kinds))
         write_footer(fh)
+    os.replace(partial, out)
     letters = "".join(page_kinds)
     counts = {kind: letters.count(letter) for kind, letter in KIND_LETTERS.items()}
     manifest = {"generator_version": GENERATOR_VERSION, "pages": pages, "revisions": revisions,

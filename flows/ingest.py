@@ -40,18 +40,42 @@ def _now() -> datetime:
 
 @task(name="parse-batch", cache_policy=NO_CACHE, persist_result=False)
 def parse_batch(lang: str | None, revisions: list[Revision]) -> list[ParsedRevision]:
-    """Parse a batch of revisions of one page (identical texts are parsed once)."""
+    """Parse a batch of revisions of one page (identical texts and parameters are parsed once).
+    Used on Dask workers; locally, ingest-batch parses and loads in one task."""
     return [_PARSE_CACHE.parse(rev.text, lang, rev.sha1) for rev in revisions]
+
+
+def _load(con, page: PageHistory, revisions: list[Revision], parsed: list[ParsedRevision],
+          run_id: str) -> dict:
+    counts = load_batch(con, batch_rows(page, revisions, parsed, run_id))
+    get_run_logger().info("page %r: loaded %s", page.title,
+                          ", ".join(f"{k}={v}" for k, v in counts.items() if v))
+    return {"loaded": counts, "without": sum(1 for p in parsed if not p.has_infobox)}
+
+
+@task(name="ingest-batch", cache_policy=NO_CACHE, persist_result=False)
+def ingest_batch(con, page: PageHistory, revisions: list[Revision], run_id: str) -> dict:
+    """Parse and load a batch of revisions of one page, in one transaction.
+
+    Returns only counts and timings: Prefect keeps task results for the flow run's lifetime, so
+    returning the parsed rows would make memory grow with the history.
+    """
+    started = time.perf_counter()
+    parsed = [_PARSE_CACHE.parse(rev.text, page.site.lang, rev.sha1) for rev in revisions]
+    parse_seconds = time.perf_counter() - started
+    started = time.perf_counter()
+    summary = _load(con, page, revisions, parsed, run_id)
+    return {**summary, "parse_seconds": parse_seconds,
+            "load_seconds": time.perf_counter() - started}
 
 
 @task(name="load-batch", cache_policy=NO_CACHE, persist_result=False)
 def load_batch_task(con, page: PageHistory, revisions: list[Revision],
-                    parsed: list[ParsedRevision], run_id: str) -> dict[str, int]:
-    """Write a batch's rows in one transaction."""
-    counts = load_batch(con, batch_rows(page, revisions, parsed, run_id))
-    get_run_logger().info("page %r: loaded %s", page.title,
-                          ", ".join(f"{k}={v}" for k, v in counts.items() if v))
-    return counts
+                    parsed: list[ParsedRevision], run_id: str) -> dict:
+    """Write a batch parsed elsewhere (Dask) in one transaction."""
+    started = time.perf_counter()
+    summary = _load(con, page, revisions, parsed, run_id)
+    return {**summary, "parse_seconds": 0.0, "load_seconds": time.perf_counter() - started}
 
 
 def _source_pages(dump: str | None, file: str | None, wiki: str | None, titles: list[str] | None,
@@ -115,45 +139,44 @@ def _chunks(page: PageHistory, stored: dict[int, int], counts: dict,
 
 
 @contextmanager
-def _parser(dask_address: str | None):
-    """parse(lang, chunks, timers) → (chunk, parsed) in order: here, or on a Dask cluster.
+def _batch_runner(dask_address: str | None):
+    """run(con, page, chunks, run_id, timers) → (revisions, summary) per batch, in order.
 
-    With Dask, up to DASK_IN_FLIGHT batches are parsed on the workers while this process loads
-    the finished ones in order (DuckDB has one writer: loading stays here).
+    Locally one task parses and loads each batch. With Dask, up to DASK_IN_FLIGHT batches are
+    parsed on the workers while this process loads finished ones in order (DuckDB has one
+    writer: loading stays here).
     """
     if not dask_address:
-        def local(lang, chunks, timers):
+        def local(con, page, chunks, run_id, timers):
             for chunk in chunks:
-                started = time.perf_counter()
                 # quote(): Prefect would otherwise walk these big structures on every task call.
-                parsed = parse_batch(lang, quote(chunk))
-                timers["parse"] += time.perf_counter() - started
-                yield chunk, parsed
+                yield len(chunk), ingest_batch(quote(con), quote(page), quote(chunk), run_id)
 
         yield local
         return
     from prefect_dask import DaskTaskRunner
 
     with DaskTaskRunner(address=dask_address) as runner:
-        def remote(lang, chunks, timers):
+        def remote(con, page, chunks, run_id, timers):
             in_flight: deque = deque()
+
+            def finish():
+                chunk, future = in_flight.popleft()
+                started = time.perf_counter()
+                parsed = future.result()
+                timers["parse"] += time.perf_counter() - started  # waiting for the workers
+                return len(chunk), load_batch_task(quote(con), quote(page), quote(chunk),
+                                                   quote(parsed), run_id)
+
             for chunk in chunks:
-                in_flight.append((chunk, runner.submit(parse_batch, {"lang": lang,
+                in_flight.append((chunk, runner.submit(parse_batch, {"lang": page.site.lang,
                                                                      "revisions": chunk})))
                 if len(in_flight) >= DASK_IN_FLIGHT:
-                    yield _collect(in_flight, timers)
+                    yield finish()
             while in_flight:
-                yield _collect(in_flight, timers)
+                yield finish()
 
         yield remote
-
-
-def _collect(in_flight: deque, timers: dict):
-    chunk, future = in_flight.popleft()
-    started = time.perf_counter()
-    parsed = future.result()
-    timers["parse"] += time.perf_counter() - started  # time waiting for the workers
-    return chunk, parsed
 
 
 def _update_run(con, run_id: str, **values) -> None:
@@ -206,24 +229,23 @@ def ingest(
         source, pages = _source_pages(dump, file, wiki, titles, since, until, user_agent, state,
                                       namespaces)
         _update_run(con, run_id, source=source)
-        with _parser(dask_address) as parse:
+        with _batch_runner(dask_address) as run_batches:
             for page in pages:
                 counts["n_pages"] += 1
                 progress.report("page", title=page.title, wiki=page.site.wiki)
                 stored = stored_versions(con, page.site.wiki, page.page_id)
                 chunks = _chunks(page, stored, counts, batch_size, timers)
-                for chunk, parsed in parse(page.site.lang, chunks, timers):
-                    started = time.perf_counter()
-                    loaded = load_batch_task(quote(con), quote(page), quote(chunk), quote(parsed),
-                                             run_id)
-                    timers["load"] += time.perf_counter() - started
+                for n, result in run_batches(con, page, chunks, run_id, timers):
+                    timers["parse"] += result["parse_seconds"]
+                    timers["load"] += result["load_seconds"]
+                    loaded = result["loaded"]
                     counts["n_revisions_loaded"] += loaded["revisions"]
-                    counts["n_without_infobox"] += sum(1 for p in parsed if not p.has_infobox)
+                    counts["n_without_infobox"] += result["without"]
                     counts["n_infoboxes"] += loaded["infoboxes"]
                     counts["n_fields"] += loaded["infobox_fields"]
                     counts["n_figures"] += loaded["figures"]
                     counts["n_issues"] += loaded["parse_issues"]
-                    progress.report("batch", n=len(chunk), title=page.title)
+                    progress.report("batch", n=n, title=page.title)
         _update_run(con, run_id, **counts)
         logger.info("read %d revisions of %d pages; loaded %d, skipped %d (already stored)",
                     counts["n_revisions_read"], counts["n_pages"], counts["n_revisions_loaded"],
