@@ -27,7 +27,7 @@ from warehouse.db import DEFAULT_DB, connect
 from warehouse.errors import ConfigError, PipelineError
 
 SAMPLE_DUMP = Path(__file__).resolve().parent.parent / "data" / "sample" / "northern_mali_conflict.xml"
-BATCH_SIZE = 200
+BATCH_SIZE = 50
 DASK_IN_FLIGHT = 4
 
 # One memo per process: consecutive batches of a page (and reverts far apart) share it.

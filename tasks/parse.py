@@ -228,7 +228,7 @@ class ParseCache:
     cannot mirror the text exactly; both give the same rows (tests/test_fastparse.py).
     """
 
-    def __init__(self, max_entries: int = 64, fast: bool = True):
+    def __init__(self, max_entries: int = 16, fast: bool = True):
         from tasks.fastparse import FieldMemo
 
         self.max_entries = max_entries

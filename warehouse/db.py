@@ -91,9 +91,10 @@ def connect(
             raise WarehouseError(f"cannot open {path}: {str(exc).splitlines()[0]}") from exc
     # DuckDB draws a progress bar on long queries; it would garble the CLI's own output.
     con.execute("SET enable_progress_bar = false")
-    # By default DuckDB may cache up to 80 % of RAM; a pipeline process should stay small
-    # (queries that need more spill to disk). INFOBOX_DUCKDB_MEMORY overrides it.
-    con.execute(f"SET memory_limit = '{os.environ.get('INFOBOX_DUCKDB_MEMORY', '256MB')}'")
+    # By default DuckDB may cache up to 80 % of RAM; cap it so a pipeline process stays bounded
+    # (queries that need more spill to disk). Not lower: at 128 MB a checkpoint of a long
+    # history failed to pin its blocks (measured). INFOBOX_DUCKDB_MEMORY overrides it.
+    con.execute(f"SET memory_limit = '{os.environ.get('INFOBOX_DUCKDB_MEMORY', '1GB')}'")
     if not read_only and init_schema:
         ensure_schema(con)
     return con
