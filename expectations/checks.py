@@ -52,8 +52,8 @@ def _iso3() -> list[str]:
 
 CHECKS: list[Check] = [
     Check("revisions_rev_id_not_null", "revisions", "every revision has a revision id",
-          f"SELECT wiki, rev_id, 'revision of page ' || page_id::VARCHAR || ' without id' AS description "
-          f"FROM revisions WHERE run_id = $run_id",
+          "SELECT wiki, rev_id, 'revision of page ' || page_id::VARCHAR || ' without id' AS description "
+          "FROM revisions WHERE run_id = $run_id",
           lambda s: _gxe().ExpectColumnValuesToNotBeNull(column="rev_id")),
     Check("revisions_rev_id_unique", "revisions", "no revision id is stored twice on a wiki",
           f"SELECT r.wiki, r.rev_id, r.wiki || ' rev ' || r.rev_id::VARCHAR AS description "

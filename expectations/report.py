@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import html
 import shutil
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from urllib.parse import quote, urlsplit
 
@@ -50,7 +50,7 @@ def _status(o: ExpectationOutcome) -> str:
 
 def render_html(run_id: str, outcomes: list[ExpectationOutcome], bases: dict[str, str],
                 docs_index: Path | None) -> str:
-    now = datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+    now = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
     failed = [o for o in outcomes if not o.success]
     parts = [
         "<!DOCTYPE html><html><head><meta charset='utf-8'>",

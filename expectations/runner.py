@@ -11,7 +11,7 @@ import json
 import logging
 import math
 import tomllib
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 from decimal import Decimal
 from pathlib import Path
 
@@ -219,7 +219,7 @@ def validate(con: duckdb.DuckDBPyConnection, run_id: str, data_dir: Path,
 def _store(con: duckdb.DuckDBPyConnection, run_id: str, outcomes: list[ExpectationOutcome]) -> None:
     from warehouse.db import insert_rows, transaction
 
-    now = datetime.now(timezone.utc).replace(tzinfo=None)
+    now = datetime.now(UTC).replace(tzinfo=None)
     rows = [{
         "run_id": run_id, "suite": o.suite, "expectation": o.expectation, "severity": o.severity,
         "success": o.success, "observed_value": o.observed_value,

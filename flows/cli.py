@@ -115,9 +115,10 @@ def sql(
       infobox sql "select field, entity, low, high from figures where field = 'strength1' limit 5"
       infobox sql "select count(*) from infobox_fields" --format csv
     """
+    import duckdb
+
     from flows.output import print_rows
     from warehouse.db import connect
-    import duckdb
 
     try:
         con = connect(db, read_only=True, wait_seconds=5)

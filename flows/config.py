@@ -102,8 +102,8 @@ def _titles(value, key: str) -> tuple[str, ...]:
 
 def _check_cron(cron: str, key: str) -> None:
     # Prefect's own schedule model: what it accepts is what the deployment will run.
-    from pydantic import ValidationError
     from prefect.client.schemas.schedules import CronSchedule
+    from pydantic import ValidationError
 
     try:
         CronSchedule(cron=cron)

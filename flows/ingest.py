@@ -10,9 +10,9 @@ import os
 import time
 import uuid
 from collections import deque
-from contextlib import contextmanager
 from collections.abc import Iterator
-from datetime import datetime, timezone
+from contextlib import contextmanager
+from datetime import UTC, datetime
 from pathlib import Path
 
 from prefect import flow, get_run_logger, task
@@ -35,7 +35,7 @@ _PARSE_CACHE = ParseCache()
 
 
 def _now() -> datetime:
-    return datetime.now(timezone.utc).replace(tzinfo=None)
+    return datetime.now(UTC).replace(tzinfo=None)
 
 
 @task(name="parse-batch", cache_policy=NO_CACHE, persist_result=False)
@@ -294,8 +294,9 @@ def _validate(con, run_id: str, db_path: Path, severities, scheduled: bool,
 
 
 def _publish_artifact(summary) -> None:
-    import expectations
     from prefect.artifacts import create_markdown_artifact
+
+    import expectations
 
     create_markdown_artifact(markdown=expectations.summary_markdown(summary), key="expectations",
                              description="Expectation results of this ingest run")

@@ -29,7 +29,7 @@ def print_rows(columns: list[str], rows: list[tuple], fmt: str) -> None:
         writer.writerow(columns)
         writer.writerows(rows)
     elif fmt == "json":
-        json.dump([dict(zip(columns, row)) for row in rows], sys.stdout, ensure_ascii=False,
+        json.dump([dict(zip(columns, row, strict=True)) for row in rows], sys.stdout, ensure_ascii=False,
                   default=_json_default, indent=1)
         sys.stdout.write("\n")
     else:

@@ -8,10 +8,18 @@ from __future__ import annotations
 
 import json
 import time
+from datetime import UTC
 from pathlib import Path
 
 from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    SpinnerColumn,
+    TextColumn,
+    TimeElapsedColumn,
+)
 from rich.table import Table
 
 from flows import progress
@@ -43,10 +51,10 @@ def run_ingest(*, dump: Path | None = None, file: Path | None = None, wiki: str 
         elif event == "stage":
             bar.update(job, description=f"{data['name']}…")
 
-    from flows.ingest import ingest, new_run_id
-
     # The CLI reports a failed run in one `error:` line; Prefect would also log the traceback.
     import logging
+
+    from flows.ingest import ingest, new_run_id
 
     for name in ("prefect.flow_runs", "prefect.task_runs"):
         logging.getLogger(name).setLevel(logging.CRITICAL)
@@ -104,7 +112,7 @@ def print_summary(db: Path, run_id: str, seconds: float, console: Console) -> No
         con.close()
     if not run:
         raise WarehouseError(f"run {run_id} is not in {db}")
-    row = dict(zip(names, run[0]))
+    row = dict(zip(names, run[0], strict=True))
     counts = Table(title=f"run {run_id[:8]} · {row['status']} · {seconds:.1f}s", show_header=False)
     for label, key in (("source", "source"), ("pages", "n_pages"),
                        ("revisions read", "n_revisions_read"), ("revisions loaded", "n_revisions_loaded"),
@@ -171,7 +179,7 @@ def tracked_titles(db: Path, wiki: str) -> list[str]:
 def discover_pages(wiki: str, template: str, *, limit: int | None, track: bool, db: Path,
                    user_agent: str | None) -> list[tuple[int, str]]:
     """Pages embedding ``template`` on ``wiki``; with ``track``, stored in tracked_pages."""
-    from datetime import datetime, timezone
+    from datetime import datetime
 
     from tasks.sources.api import ApiConfig, MediaWikiApi
     from warehouse.db import insert_rows, transaction
@@ -180,7 +188,7 @@ def discover_pages(wiki: str, template: str, *, limit: int | None, track: bool, 
     with MediaWikiApi(wiki, config) as api:
         pages = list(api.embedded_in(template, limit=limit))
     if track and pages:
-        now = datetime.now(timezone.utc).replace(tzinfo=None)
+        now = datetime.now(UTC).replace(tzinfo=None)
         con = connect(db)
         try:
             with transaction(con):

@@ -22,7 +22,6 @@ from collections import OrderedDict
 import mwparserfromhell
 
 from tasks.conflict import extract_conflict
-
 from tasks.parse import (
     ParsedInfobox,
     ParsedRevision,

@@ -5,8 +5,8 @@ from __future__ import annotations
 import base64
 
 from tasks.charts import chart_frame, render_history_chart
-from tests.test_expectations import load_dump
 from tests.conftest import SAMPLE_DUMP
+from tests.test_expectations import load_dump
 from warehouse.db import connect
 
 

@@ -13,7 +13,7 @@ def test_sample_is_one_page_with_seven_chained_revisions(seed_text):
     assert (page.site.wiki, page.site.lang, page.title, page.namespace) == ("zhwiki", "zh", "马利北部冲突", 0)
     assert len(revisions) == 7
     assert revisions[0].parent_id is None
-    for before, after in zip(revisions, revisions[1:]):
+    for before, after in zip(revisions, revisions[1:], strict=False):
         assert after.parent_id == before.rev_id
         assert after.timestamp > before.timestamp
     assert revisions[-1].text == seed_text

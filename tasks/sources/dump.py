@@ -12,7 +12,7 @@ import bz2
 import gzip
 import re
 from collections.abc import Iterable, Iterator
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import IO
 from xml.etree.ElementTree import ParseError
@@ -74,7 +74,7 @@ def index_url(base: str | None) -> str | None:
 def _to_datetime(ts) -> datetime | None:
     if ts is None:
         return None
-    return datetime.fromtimestamp(int(ts.unix()), tz=timezone.utc).replace(tzinfo=None)
+    return datetime.fromtimestamp(int(ts.unix()), tz=UTC).replace(tzinfo=None)
 
 
 def _revision(rev) -> Revision:

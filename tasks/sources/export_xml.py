@@ -59,8 +59,8 @@ def write_page(fh: IO[str], page_id: int, title: str, revisions: Iterable[Revisi
                  f"        <id>1</id>\n      </contributor>\n")
         if rev.comment:
             fh.write(f"      <comment>{escape(rev.comment)}</comment>\n")
-        fh.write("      <origin>{0}</origin>\n      <model>wikitext</model>\n"
-                 "      <format>text/x-wiki</format>\n".format(rev.rev_id))
+        fh.write(f"      <origin>{rev.rev_id}</origin>\n      <model>wikitext</model>\n"
+                 "      <format>text/x-wiki</format>\n")
         size = len(text.encode("utf-8"))
         fh.write(f'      <text bytes="{size}" sha1="{_sha1_base36(text)}" xml:space="preserve">'
                  f"{escape(text)}</text>\n      <sha1>{_sha1_base36(text)}</sha1>\n"

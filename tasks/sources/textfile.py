@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import hashlib
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 from tasks.sources.model import PageHistory, Revision, SiteInfo
@@ -50,7 +50,7 @@ def read_file(path: str | Path, lang: str | None = None) -> PageHistory:
     """The file as page ``local:<file name>`` with one revision whose id derives from its text."""
     path = Path(path)
     text = read_wikitext(path)
-    mtime = datetime.fromtimestamp(path.stat().st_mtime, tz=timezone.utc).replace(tzinfo=None)
+    mtime = datetime.fromtimestamp(path.stat().st_mtime, tz=UTC).replace(tzinfo=None)
     revision = Revision(
         rev_id=_stable_id(text),
         parent_id=None,
