@@ -82,14 +82,19 @@ async def _deployments(env):
 
 
 def test_deploy_registers_cron_and_parameters_and_serve_runs_a_triggered_run(prefect_server, tmp_path,
-                                                                              monkeypatch):
+                                                                              request):
     config = write_config(tmp_path)
     deployed = infobox(prefect_server, "deploy", "--config", config)
     assert deployed.returncode == 0, deployed.stderr
     assert [line.split("\t")[0] for line in deployed.stdout.splitlines()] == \
         ["ingest/zh-hourly", "ingest/sample-nightly"]
 
-    monkeypatch.setenv("PREFECT_API_URL", prefect_server["PREFECT_API_URL"])
+    from prefect.settings import PREFECT_API_URL, temporary_settings
+
+    # Talk to this server even when another test started a Prefect test harness in this session.
+    api = temporary_settings({PREFECT_API_URL: prefect_server["PREFECT_API_URL"]})
+    api.__enter__()
+    request.addfinalizer(lambda: api.__exit__(None, None, None))
     found = {d.name: d for d in asyncio.run(_deployments(prefect_server))}
     hourly, nightly = found["zh-hourly"], found["sample-nightly"]
     assert [s.schedule.cron for s in hourly.schedules] == ["0 * * * *"]
