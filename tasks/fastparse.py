@@ -22,6 +22,7 @@ from collections import OrderedDict
 import mwparserfromhell
 
 from tasks.conflict import extract_conflict
+from tasks.conflict.citations import article_definitions
 from tasks.parse import (
     ParsedInfobox,
     ParsedRevision,
@@ -125,17 +126,6 @@ def locate_infoboxes(text: str, lang: str | None) -> list[tuple[str, list[tuple[
     return found
 
 
-def _definitions(text: str) -> dict[str, str]:
-    from tasks.conflict.citations import _DEFINITION_RE
-
-    out: dict[str, str] = {}
-    for match in _DEFINITION_RE.finditer(text):
-        name = (match.group(1) or match.group(2) or match.group(3) or "").strip()
-        if name and name not in out:
-            out[name] = match.group(4)
-    return out
-
-
 class FieldMemo:
     """Parsed parameters by exact text: (raw, text, conflict rows, issues). Bounded LRU."""
 
@@ -173,7 +163,7 @@ def _field(memo: FieldMemo, template: str, kind: str, name_raw: str, value_raw: 
     result = {"name": name, "raw": value_raw, "text": plain_text(code), "conflict": None}
     if kind == "military_conflict":
         if reused and definitions is None:
-            definitions = _definitions(text)
+            definitions = article_definitions(text)
             key = key[:-1] + (tuple(definitions.get(r) for r in reused),)
         # Only this field's refs matter: the article text is there for named re-uses.
         result["conflict"] = extract_conflict(template, [(name, code)], lang, text)
@@ -196,7 +186,7 @@ def parse_revision_fast(text: str, lang: str | None, memo: FieldMemo) -> ParsedR
         merged_citations: dict[str, dict] = {}
         for name_raw, value_raw, _positional in params:
             if kind == "military_conflict" and definitions is None and "/>" in value_raw:
-                definitions = _definitions(text)
+                definitions = article_definitions(text)
             result, definitions = _field(memo, template, kind, name_raw, value_raw, lang, text,
                                          definitions)
             box.params.append((result["name"], result["raw"], result["text"]))

@@ -55,6 +55,16 @@ def _read_cite_fields(content: str) -> dict:
     return out
 
 
+def article_definitions(article_text: str) -> dict[str, str]:
+    """name → content of every named <ref> definition in the article (first one wins)."""
+    found: dict[str, str] = {}
+    for match in _DEFINITION_RE.finditer(article_text):
+        name = (match.group(1) or match.group(2) or match.group(3) or "").strip()
+        if name and name not in found:
+            found[name] = match.group(4)
+    return found
+
+
 class CitationIndex:
     """Collects the refs met in an infobox and resolves named re-uses against the article."""
 
@@ -65,12 +75,7 @@ class CitationIndex:
 
     def definitions(self) -> dict[str, str]:
         if self._definitions is None:
-            found: dict[str, str] = {}
-            for match in _DEFINITION_RE.finditer(self.article_text):
-                name = (match.group(1) or match.group(2) or match.group(3) or "").strip()
-                if name and name not in found:
-                    found[name] = match.group(4)
-            self._definitions = found
+            self._definitions = article_definitions(self.article_text)
         return self._definitions
 
     def add(self, node: Tag) -> str:
