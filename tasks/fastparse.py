@@ -127,9 +127,15 @@ def locate_infoboxes(text: str, lang: str | None) -> list[tuple[str, list[tuple[
 
 
 class FieldMemo:
-    """Parsed parameters by exact text: (raw, text, conflict rows, issues). Bounded LRU."""
+    """Parsed parameters by exact text: (raw, text, conflict rows, issues). Bounded LRU.
 
-    def __init__(self, max_entries: int = 20_000):
+    Small on purpose: unchanged parameters stay at the recent end and keep hitting, while the
+    superseded versions of a changing parameter (a strength list can hold 300 rows) fall out, so
+    memory stays flat however long the history (20,000 entries: 1.8 GB on a 20,000-revision
+    history; 1,024: flat, measured in docs/BENCHMARKS.md).
+    """
+
+    def __init__(self, max_entries: int = 1024):
         self.max_entries = max_entries
         self._entries: OrderedDict = OrderedDict()
         self.hits = 0
