@@ -132,10 +132,11 @@ class FieldMemo:
     Small on purpose: unchanged parameters stay at the recent end and keep hitting, while the
     superseded versions of a changing parameter (a strength list can hold 300 rows) fall out, so
     memory stays flat however long the history (20,000 entries: 1.8 GB on a 20,000-revision
-    history; 1,024: flat, measured in docs/BENCHMARKS.md).
+    history; 1,024 or 256: flat; 256 keeps ~6 versions of each of ~40 parameters, enough for
+    reverts, and holds ~15 MB instead of ~60 MB; measured in docs/BENCHMARKS.md).
     """
 
-    def __init__(self, max_entries: int = 1024):
+    def __init__(self, max_entries: int = 256):
         self.max_entries = max_entries
         self._entries: OrderedDict = OrderedDict()
         self.hits = 0

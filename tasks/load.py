@@ -104,11 +104,16 @@ def load_batch(con: duckdb.DuckDBPyConnection, rows: BatchRows) -> dict[str, int
             [rows.page[k] for k in ("wiki", "page_id", "title", "namespace", "lang", "base_url",
                                     "redirect_from")],
         )
-        if rev_ids:
+        # Only revisions already stored have rows to replace; a first load of new revisions (the
+        # usual case) skips seven table scans per batch.
+        stored = [r for (r,) in con.execute(
+            "SELECT rev_id FROM revisions WHERE wiki = ? AND rev_id IN (SELECT unnest(?::BIGINT[]))",
+            [wiki, rev_ids]).fetchall()] if rev_ids else []
+        if stored:
             for table in (*DERIVED_TABLES, "revisions"):
                 con.execute(
                     f"DELETE FROM {table} WHERE wiki = ? AND rev_id IN (SELECT unnest(?::BIGINT[]))",
-                    [wiki, rev_ids],
+                    [wiki, stored],
                 )
         for table in ("revisions", *DERIVED_TABLES):
             counts[table] = insert_rows(con, table, rows.tables.get(table, []))

@@ -91,10 +91,14 @@ def connect(
             raise WarehouseError(f"cannot open {path}: {str(exc).splitlines()[0]}") from exc
     # DuckDB draws a progress bar on long queries; it would garble the CLI's own output.
     con.execute("SET enable_progress_bar = false")
-    # By default DuckDB may cache up to 80 % of RAM; cap it so a pipeline process stays bounded
-    # (queries that need more spill to disk). Not lower: at 128 MB a checkpoint of a long
-    # history failed to pin its blocks (measured). INFOBOX_DUCKDB_MEMORY overrides it.
-    con.execute(f"SET memory_limit = '{os.environ.get('INFOBOX_DUCKDB_MEMORY', '1GB')}'")
+    # By default DuckDB may cache up to 80 % of RAM; cap it so a process stays bounded (queries
+    # that need more spill to disk). Writers (ingest, often a long-lived `infobox serve`) get
+    # 256 MB: a 20,000-revision history loads and checkpoints within it, and the flow's peak RSS
+    # fell from 841 to 659 MB (docs/BENCHMARKS.md); 128 MB once failed to pin blocks during a
+    # checkpoint. Readers (`infobox sql`, reports) get 1 GB for analytic queries.
+    # INFOBOX_DUCKDB_MEMORY overrides both.
+    default_limit = "1GB" if read_only else "256MB"
+    con.execute(f"SET memory_limit = '{os.environ.get('INFOBOX_DUCKDB_MEMORY', default_limit)}'")
     if not read_only and init_schema:
         ensure_schema(con)
     return con
