@@ -26,7 +26,7 @@ import mwparserfromhell
 from mwparserfromhell.nodes import Tag, Template
 
 # Bump when the derived rows would change: stored revisions with an older version are re-derived.
-PARSER_VERSION = 1
+PARSER_VERSION = 2  # 2: reversed ranges ordered, over-long digit runs are not quantities
 
 _NAMES_FILE = Path(__file__).with_name("data") / "infobox_names.toml"
 _BR_RE = re.compile(r"<br\s*/?\s*>", re.IGNORECASE)

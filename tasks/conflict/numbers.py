@@ -42,6 +42,7 @@ _MONTHS = ("january", "february", "march", "april", "may", "june", "july", "augu
 _UNIT_AFTER = re.compile(r"\s*(人|名|士兵|兵|troops|soldiers|men|personnel|fighters|killed|"
                          r"wounded|dead|captured|missing|refugees|displaced|civilians)", re.I)
 _DATE_AFTER = re.compile(r"\s*(年|月|日|号|號)")
+MAX_QUANTITY = 10**15  # larger "numbers" are digit runs (ids, typos), not counts
 
 
 @dataclass(frozen=True)
@@ -105,8 +106,11 @@ def find_quantities(text: str) -> list[Quantity]:
             continue
         if match["n2"] and match["m2"] and not match["m1"]:
             low = _to_number(n1, match["m2"])  # "1–2万": both ends in ten-thousands
+        if max(low, high) > MAX_QUANTITY:
+            continue  # a digit run longer than any count (or inf): not a quantity
         qualifier = _qualifier(match["pre"], match["post"])
-        low_i, high_i = round(low), round(high)
+        # A range written high-to-low ("65–6") covers the same numbers: store it as [6, 65].
+        low_i, high_i = sorted((round(low), round(high)))
         if qualifier == "at_least":
             high_out: int | None = None
         elif qualifier == "at_most":
