@@ -174,6 +174,15 @@ def test_run_on_the_bundled_sample_end_to_end(tmp_path):
     assert path.endswith(".html") and (tmp_path / "data" / "reports").exists()
     assert open(path, encoding="utf-8").read().startswith("<!DOCTYPE html>")
     assert report_line.split(None, 1)[1] != path  # the second run wrote its own report
+    listed = infobox("runs", "--db", db, "--format", "json")
+    assert listed.returncode == 0, listed.stderr
+    runs = json.loads(listed.stdout)
+    assert [(r["status"], r["read"], r["loaded"]) for r in runs] == [("completed", 7, 0),
+                                                                     ("completed", 7, 7)]
+    assert all(r["source"].endswith("northern_mali_conflict.xml") for r in runs), runs
+    assert all(r["flow_run_id"] and r["seconds"] > 0 and r["passed"] > 0 for r in runs), runs
+    assert runs[1]["failed"] == 3  # the first run's warnings: totals, suspicious change, no infobox
+    assert infobox("runs", "--db", db, "--limit", "0").returncode != 0
 
 
 def test_critical_failure_exits_3_after_storing_everything(tmp_path, seed_path):
