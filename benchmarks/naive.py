@@ -18,6 +18,7 @@ import time
 from itertools import islice
 from pathlib import Path
 
+from benchmarks.peak import peak_rss_mb
 from tasks.load import DERIVED_TABLES, batch_rows
 from tasks.parse import parse_revision
 from tasks.sources.dump import read_dump
@@ -81,6 +82,7 @@ def main() -> None:
     started = time.perf_counter()
     timings = run_naive(args.dump, args.db, limit=args.limit)
     timings["seconds"] = time.perf_counter() - started
+    timings["peak_rss_mb"] = peak_rss_mb()
     print("BENCH_RESULT " + json.dumps(timings))
 
 

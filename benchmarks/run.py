@@ -1,7 +1,7 @@
 """`make bench`: the naive baseline vs the real `ingest` flow on synthetic full-history dumps.
 
-Each measurement runs in its own child process, so its peak RSS (os.wait4's ru_maxrss) is that
-measurement's alone. Prints revisions/s of both, seconds per stage (read, parse, load, validate),
+Each measurement runs in its own child process, which reports its own peak RSS (VmHWM), so the
+figure is that measurement's alone. Prints revisions/s of both, seconds per stage (read, parse, load, validate),
 `peak_rss_mb: N` (the highest of the flow's runs: 1×, 4×, 20 pages) and, last,
 `speedup_vs_naive: X`. Asserts that the flow's tables equal the naive path's (same multiset of
 rows, run ids aside) and exits non-zero, loudly, if they do not. Method: docs/BENCHMARKS.md.
@@ -35,6 +35,7 @@ COMPARED = ("revisions", "infoboxes", "infobox_fields", "figures", "belligerents
 # 7-20 s, once per process), so the clock measures the pipeline, not Prefect's start.
 FLOW_CHILD = """
 import cProfile, json, sys, time
+from benchmarks.peak import peak_rss_mb
 from prefect import flow
 from flows import progress
 from flows.ingest import ingest
@@ -56,12 +57,13 @@ if profiler:
     profiler.dump_stats(sys.argv[3])
 seconds = time.perf_counter() - start
 print("BENCH_RESULT " + json.dumps({"seconds": seconds, "timings": timers, "state": state.type.value,
-                                    "message": state.message}))
+                                    "message": state.message, "peak_rss_mb": peak_rss_mb()}))
 """
 
 # One stage alone, in a child process: reading (mwxml + sha1) or the pipeline's parse (ParseCache).
 STAGE_CHILD = """
 import json, sys, time
+from benchmarks.peak import peak_rss_mb
 from tasks.parse import ParseCache
 from tasks.sources.dump import read_dump
 
@@ -78,27 +80,27 @@ for page in read_dump(path):
             spent += time.perf_counter() - t0
 total = time.perf_counter() - start
 print("BENCH_RESULT " + json.dumps({"revisions": n, "seconds": spent if stage == "parse" else total,
-                                    "hits": cache.hits, "misses": cache.misses, "slow": cache.slow}))
+                                    "hits": cache.hits, "misses": cache.misses, "slow": cache.slow,
+                                    "peak_rss_mb": peak_rss_mb()}))
 """
 
 
 def child(args: list[str], label: str) -> dict:
-    """Run a child python process; its BENCH_RESULT JSON plus peak_rss_mb (its ru_maxrss)."""
+    """Run a child python process; its BENCH_RESULT JSON, in which peak_rss_mb is the child's own
+    high-water mark (benchmarks/peak.py; not os.wait4's ru_maxrss, which starts from this
+    process's high-water mark)."""
     env = {**os.environ, "PREFECT_SERVER_ANALYTICS_ENABLED": "false", "PREFECT_LOGGING_LEVEL": "ERROR",
            "PYTHONPATH": str(Path(__file__).resolve().parent.parent)}
     with tempfile.TemporaryFile("w+") as out, tempfile.TemporaryFile("w+") as err:
         proc = subprocess.Popen([sys.executable, *args], stdout=out, stderr=err, text=True, env=env)
-        _, status, usage = os.wait4(proc.pid, 0)
-        proc.returncode = os.waitstatus_to_exitcode(status)
+        proc.wait()
         out.seek(0)
         err.seek(0)
         stdout, stderr = out.read(), err.read()
     results = [line for line in stdout.splitlines() if line.startswith("BENCH_RESULT ")]
     if proc.returncode != 0 or not results:
         raise SystemExit(f"{label} failed (exit {proc.returncode}):\n{stdout[-2000:]}\n{stderr[-4000:]}")
-    result = json.loads(results[-1].removeprefix("BENCH_RESULT "))
-    result["peak_rss_mb"] = usage.ru_maxrss / 1024  # Linux reports kilobytes
-    return result
+    return json.loads(results[-1].removeprefix("BENCH_RESULT "))
 
 
 def run_flow(dump: Path, db: Path, profile: Path | None = None) -> dict:
@@ -200,7 +202,7 @@ def main() -> None:
     print(f"code: {code_version()}")
     print(f"command: python -m benchmarks.run {' '.join(sys.argv[1:])}".rstrip())
     print("method: every measurement runs in its own child process (peak RSS = that process's "
-          "ru_maxrss). Stages of the flow come from the flow's own timers (read = waiting on the "
+          "VmHWM, read by itself at the end). Stages of the flow come from the flow's own timers (read = waiting on the "
           "dump reader, parse = parse tasks, load = load tasks, validate = expectations); the flow "
           "total is end-to-end after Prefect's server has started. 'read alone' iterates the dump "
           "only; 'parse alone' runs the pipeline's ParseCache over it without Prefect or DuckDB.")

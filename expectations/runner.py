@@ -61,9 +61,10 @@ def _frame(con: duckdb.DuckDBPyConnection, check: Check, run_id: str, settings: 
     sql = check.sql
     if check.group_by:
         keys = ", ".join(check.group_by)
-        sql = (f"SELECT {keys}, arg_min(wiki, rev_id) AS wiki, min(rev_id) AS rev_id, "
-               f"arg_min(description, rev_id) AS description, count(*) AS n_rows "
-               f"FROM ({sql}) GROUP BY ALL ORDER BY rev_id")
+        pick, order = ("arg_max", "max(rev_id) DESC") if check.keep == "latest" else ("arg_min", "min(rev_id)")
+        sql = (f"SELECT {keys}, {pick}(wiki, rev_id) AS wiki, {pick.removeprefix('arg_')}(rev_id) AS rev_id, "
+               f"{pick}(description, rev_id) AS description, count(*) AS n_rows "
+               f"FROM ({sql}) GROUP BY ALL ORDER BY {order}, {keys}")
     return con.execute(sql, used).df()
 
 

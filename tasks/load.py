@@ -14,7 +14,7 @@ import duckdb
 
 from tasks.parse import PARSER_VERSION, ParsedRevision
 from tasks.sources.model import PageHistory, Revision
-from warehouse.db import insert_rows, transaction
+from warehouse.db import ALLOCATOR, insert_rows, transaction
 
 # Tables holding rows derived from a revision, keyed by (wiki, rev_id).
 DERIVED_TABLES = ("infoboxes", "infobox_fields", "belligerents", "figures", "citations", "parse_issues")
@@ -117,6 +117,9 @@ def load_batch(con: duckdb.DuckDBPyConnection, rows: BatchRows) -> dict[str, int
                 )
         for table in ("revisions", *DERIVED_TABLES):
             counts[table] = insert_rows(con, table, rows.tables.get(table, []))
+    # The commit may have checkpointed: give the pages DuckDB freed back to the OS now, so the
+    # process does not keep the high-water mark of every checkpoint until the next one.
+    ALLOCATOR.purge()
     return counts
 
 

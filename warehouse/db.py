@@ -7,6 +7,9 @@ then raises :class:`WarehouseLocked` with a clear message, instead of failing at
 
 from __future__ import annotations
 
+import ctypes
+import glob
+import logging
 import os
 import re
 import time
@@ -18,8 +21,14 @@ import duckdb
 
 from warehouse.errors import WarehouseError, WarehouseLocked, WarehouseUnwritable
 
+log = logging.getLogger(__name__)
+
 SCHEMA_DIR = Path(__file__).with_name("schema")
 DEFAULT_DB = Path("data/warehouse.duckdb")
+
+# Writers attach the file under this name with row groups of this many rows (see _open_writer).
+WAREHOUSE_ALIAS = "warehouse"
+ROW_GROUP_SIZE = 2048
 
 # DuckDB words its lock conflict as "Could not set lock on file … Conflicting lock is held in … (PID n)".
 _LOCK_RE = re.compile(r"Could not set lock|Conflicting lock", re.IGNORECASE)
@@ -71,7 +80,7 @@ def connect(
     delay = 0.1
     while True:
         try:
-            con = duckdb.connect(str(path), read_only=read_only)
+            con = duckdb.connect(str(path), read_only=True) if read_only else _open_writer(path)
             break
         except duckdb.IOException as exc:
             message = str(exc)
@@ -89,19 +98,90 @@ def connect(
             raise WarehouseError(f"cannot open {path}: {message.splitlines()[0]}") from exc
         except duckdb.Error as exc:
             raise WarehouseError(f"cannot open {path}: {str(exc).splitlines()[0]}") from exc
+    if not read_only:
+        # An attached database spills beside its file, not into the working directory.
+        con.execute(f"SET temp_directory = {_quote(str(path) + '.tmp')}")
     # DuckDB draws a progress bar on long queries; it would garble the CLI's own output.
     con.execute("SET enable_progress_bar = false")
     # By default DuckDB may cache up to 80 % of RAM; cap it so a process stays bounded (queries
     # that need more spill to disk). Writers (ingest, often a long-lived `infobox serve`) get
-    # 256 MB: a 20,000-revision history loads and checkpoints within it, and the flow's peak RSS
-    # fell from 841 to 659 MB (docs/BENCHMARKS.md); 128 MB once failed to pin blocks during a
-    # checkpoint. Readers (`infobox sql`, reports) get 1 GB for analytic queries.
-    # INFOBOX_DUCKDB_MEMORY overrides both.
-    default_limit = "1GB" if read_only else "256MB"
+    # 128 MB: with row groups of ROW_GROUP_SIZE rows a checkpoint needs a bounded amount whatever
+    # the history's length (docs/BENCHMARKS.md). Readers (`infobox sql`, reports) get 1 GB for
+    # analytic queries. INFOBOX_DUCKDB_MEMORY overrides both.
+    default_limit = "1GB" if read_only else "128MB"
     con.execute(f"SET memory_limit = '{os.environ.get('INFOBOX_DUCKDB_MEMORY', default_limit)}'")
     if not read_only and init_schema:
         ensure_schema(con)
     return con
+
+
+def _quote(text: str) -> str:
+    return "'" + text.replace("'", "''") + "'"
+
+
+def _open_writer(path: Path) -> duckdb.DuckDBPyConnection:
+    """A read-write connection whose database stores row groups of ROW_GROUP_SIZE rows.
+
+    DuckDB's row-group size is an ATTACH option (not a connection setting, and not stored in the
+    file), so the file is attached to an in-memory connection and made the default catalog.
+    Why: a checkpoint rewrites the row group that received the new rows, so with DuckDB's default
+    of 122,880 rows every commit of a long history re-compressed all its revision texts so far —
+    checkpoint memory grew with the history (a 64 MB cap failed after 3,500 revisions of 44 KB).
+    With 2,048-row groups it stays bounded.
+    """
+    con = duckdb.connect()
+    try:
+        con.execute(f"ATTACH {_quote(str(path))} AS {WAREHOUSE_ALIAS} (ROW_GROUP_SIZE {ROW_GROUP_SIZE})")
+        con.execute(f"USE {WAREHOUSE_ALIAS}")
+    except BaseException:
+        con.close()
+        raise
+    return con
+
+
+class _Allocator:
+    """DuckDB's own allocator (jemalloc, bundled in its Linux wheels, symbols prefixed duckdb_je_).
+
+    jemalloc keeps freed pages for reuse; after a commit and checkpoint that is well over 100 MB
+    of resident memory DuckDB no longer uses, until the next checkpoint needs it again. A purge
+    hands those pages back to the operating system (measured: the ingest's resident memory between
+    batches fell from ≈ 400 to ≈ 260 MB; docs/BENCHMARKS.md). Where the allocator is not there
+    (other platforms, other builds) purging is unavailable and says so once in the log.
+    """
+
+    PURGE_ALL_ARENAS = b"arena.4096.purge"  # 4096 = MALLCTL_ARENAS_ALL
+
+    def __init__(self) -> None:
+        self._mallctl = None
+        self._checked = False
+
+    def _resolve(self):
+        self._checked = True
+        libraries = glob.glob(os.path.join(os.path.dirname(duckdb.__file__), "..", "_duckdb*.so"))
+        if not libraries:
+            log.info("DuckDB's allocator cannot be purged: its library was not found")
+            return None
+        try:
+            return ctypes.CDLL(libraries[0]).duckdb_je_mallctl
+        except (OSError, AttributeError) as exc:
+            log.info("DuckDB's allocator cannot be purged (%s)", exc)
+            return None
+
+    def purge(self) -> bool:
+        """Return DuckDB's freed pages to the OS; False when this build has no such allocator."""
+        if not self._checked:
+            self._mallctl = self._resolve()
+        if self._mallctl is None:
+            return False
+        rc = self._mallctl(self.PURGE_ALL_ARENAS, None, None, None, ctypes.c_size_t(0))
+        if rc != 0:
+            log.info("DuckDB's allocator refused a purge (error %d); not trying again", rc)
+            self._mallctl = None
+            return False
+        return True
+
+
+ALLOCATOR = _Allocator()
 
 
 @contextmanager
