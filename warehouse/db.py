@@ -8,6 +8,7 @@ then raises :class:`WarehouseLocked` with a clear message, instead of failing at
 from __future__ import annotations
 
 import ctypes
+import ctypes.util
 import glob
 import logging
 import os
@@ -154,6 +155,7 @@ class _Allocator:
     def __init__(self) -> None:
         self._mallctl = None
         self._checked = False
+        self._malloc_trim = None
 
     def _resolve(self):
         self._checked = True
@@ -179,6 +181,19 @@ class _Allocator:
             self._mallctl = None
             return False
         return True
+
+    def trim(self) -> None:
+        """Purge DuckDB's allocator, then ask glibc to return free heap pages (between stages)."""
+        self.purge()
+        if self._malloc_trim is None:
+            libc = ctypes.util.find_library("c")
+            try:
+                self._malloc_trim = ctypes.CDLL(libc).malloc_trim if libc else False
+            except (OSError, AttributeError):  # not glibc: nothing to trim
+                log.info("malloc_trim is not available in %s", libc)
+                self._malloc_trim = False
+        if self._malloc_trim:
+            self._malloc_trim(0)
 
 
 ALLOCATOR = _Allocator()
