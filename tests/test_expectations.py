@@ -128,6 +128,14 @@ def test_sample_eu_block_fails_totals_and_notes_pass(sample_con, tmp_path):
     assert "strength1 block 1 European Union: declared 545, itemised 546 (22 parts, exhaustive, rev 8)" \
         in descriptions
     assert not any(d.startswith("notes") for d in descriptions)
+    # Validated as distinct findings (one per wrong total, shown at its latest revision), but
+    # counted as rows: the count equals the view's inconsistent rows of the run.
+    tolerance = load_settings()[1]["approx_tolerance"]
+    rows, findings = sample_con.execute(
+        "SELECT count(*), count(DISTINCT (field, block, entity, declared_low, declared_high, sum_low, "
+        "sum_high)) FROM reconcile_totals(?) WHERE status = 'inconsistent'", [tolerance]).fetchall()[0]
+    assert totals.unexpected_count == rows and findings < rows
+    assert len(descriptions) == min(findings, 20)
     notes = sample_con.execute("SELECT DISTINCT status FROM v_total_reconciliation "
                                "WHERE field = 'notes'").fetchall()
     assert notes == [("consistent",)]

@@ -127,7 +127,7 @@ def _open_writer(path: Path) -> duckdb.DuckDBPyConnection:
     file), so the file is attached to an in-memory connection and made the default catalog.
     Why: a checkpoint rewrites the row group that received the new rows, so with DuckDB's default
     of 122,880 rows every commit of a long history re-compressed all its revision texts so far —
-    checkpoint memory grew with the history (a 64 MB cap failed after 3,500 revisions of 44 KB).
+    checkpoint memory grew with the history (a 64 MB cap failed after about 3,600 revisions of 44 KB).
     With 2,048-row groups it stays bounded.
     """
     con = duckdb.connect()
