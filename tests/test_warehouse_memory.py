@@ -5,6 +5,8 @@ Why they exist and what they saved: docs/BENCHMARKS.md and docs/OPERATIONS.md ("
 
 from __future__ import annotations
 
+import pickle
+
 import duckdb
 import pytest
 
@@ -49,3 +51,6 @@ def test_the_bundled_duckdb_allocator_can_be_purged():
         pytest.fail("DuckDB's jemalloc (duckdb_je_mallctl) was not found in this DuckDB build; "
                     "the ingest's memory figures assume it (docs/BENCHMARKS.md)")
     ALLOCATOR.trim()  # glibc's malloc_trim as well: must not raise
+    # Dask pickles task code with its globals: the resolved ctypes handles must not travel.
+    copy = pickle.loads(pickle.dumps(ALLOCATOR))
+    assert copy is not ALLOCATOR and copy.purge()

@@ -157,6 +157,11 @@ class _Allocator:
         self._checked = False
         self._malloc_trim = None
 
+    def __reduce__(self):
+        # Dask pickles task code by value, globals included; ctypes handles cannot be pickled and
+        # belong to this process anyway: a copy resolves its own on first use.
+        return (_Allocator, ())
+
     def _resolve(self):
         self._checked = True
         libraries = glob.glob(os.path.join(os.path.dirname(duckdb.__file__), "..", "_duckdb*.so"))
