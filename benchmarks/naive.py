@@ -19,10 +19,10 @@ from itertools import islice
 from pathlib import Path
 
 from benchmarks.peak import peak_rss_mb
-from tasks.load import DERIVED_TABLES, batch_rows
+from tasks.load import DERIVED_TABLES, TEXTS, batch_rows
 from tasks.parse import parse_revision
 from tasks.sources.dump import read_dump
-from warehouse.db import connect
+from warehouse.db import TEXTS_TABLE, connect
 
 PAGE_COLUMNS = ("wiki", "page_id", "title", "namespace", "lang", "base_url", "redirect_from")
 
@@ -60,9 +60,9 @@ def run_naive(dump: Path, db: Path, limit: int | None = None, run_id: str = "nai
                 if not page_stored:
                     insert_one(con, "pages", {k: rows.page[k] for k in PAGE_COLUMNS})
                     page_stored = True
-                for table in ("revisions", *DERIVED_TABLES):
+                for table in (TEXTS, "revisions", *DERIVED_TABLES):
                     for row in rows.tables[table]:
-                        insert_one(con, table, row)
+                        insert_one(con, TEXTS_TABLE if table == TEXTS else table, row)
                         timings["rows"] += 1
                 timings["load"] += time.perf_counter() - started
                 timings["revisions"] += 1

@@ -26,9 +26,10 @@ from pathlib import Path
 import duckdb
 
 from benchmarks.synth import cached
+from warehouse.db import texts_path
 
 OUT = Path(__file__).resolve().parent / "out"
-COMPARED = ("revisions", "infoboxes", "infobox_fields", "figures", "belligerents", "citations",
+COMPARED = ("revision_texts", "revisions", "infoboxes", "infobox_fields", "figures", "belligerents", "citations",
             "parse_issues")
 
 # The flow, in a child process. A warm-up flow starts Prefect's temporary API server first (about
@@ -124,14 +125,18 @@ def assert_equal_outputs(naive_db: Path, flow_db: Path) -> dict[str, int]:
     """
     con = duckdb.connect()
     try:
-        con.execute(f"ATTACH '{naive_db}' AS naive (READ_ONLY)")
-        con.execute(f"ATTACH '{flow_db}' AS flow (READ_ONLY)")
+        for side, path in (("naive", naive_db), ("flow", flow_db)):
+            con.execute(f"ATTACH '{path}' AS {side} (READ_ONLY)")
+            con.execute(f"ATTACH '{texts_path(path)}' AS {side}_texts (READ_ONLY)")
         counts = {}
         for table in COMPARED:
+            # The texts are in each warehouse's text store (warehouse/db.py::_open).
+            catalog = {side: f"{side}_texts" if table == "revision_texts" else side for side in ("naive", "flow")}
             columns = ", ".join(c for (c,) in con.execute(
-                "SELECT column_name FROM duckdb_columns() WHERE database_name = 'naive' "
-                "AND table_name = ? AND column_name <> 'run_id' ORDER BY column_index", [table]).fetchall())
-            picked = {side: f"SELECT {columns} FROM {side}.{table} WHERE rev_id IN "
+                "SELECT column_name FROM duckdb_columns() WHERE database_name = ? "
+                "AND table_name = ? AND column_name <> 'run_id' ORDER BY column_index",
+                [catalog["naive"], table]).fetchall())
+            picked = {side: f"SELECT {columns} FROM {catalog[side]}.{table} WHERE rev_id IN "
                             f"(SELECT rev_id FROM naive.revisions)" for side in ("naive", "flow")}
             only_naive = con.execute(f"{picked['naive']} EXCEPT ALL {picked['flow']}").fetchall()
             only_flow = con.execute(f"{picked['flow']} EXCEPT ALL {picked['naive']}").fetchall()

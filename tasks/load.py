@@ -2,7 +2,11 @@
 
 Loading is idempotent: a batch first deletes every row derived from its revisions, then inserts
 them again, inside one transaction, so a re-run or a re-derivation never duplicates rows and a run
-killed mid-batch leaves the previous state intact.
+killed mid-batch leaves the previous state intact. The revision texts go to the text store beside
+the warehouse (warehouse/db.py::_open) just before, in a transaction of their own: DuckDB lets one
+transaction write to one attached database only. Texts are written with INSERT OR REPLACE, so the
+texts of a run killed between the two commits (stored, but not their revisions) are simply
+written again by the next run.
 """
 
 from __future__ import annotations
@@ -14,10 +18,12 @@ import duckdb
 
 from tasks.parse import PARSER_VERSION, ParsedRevision
 from tasks.sources.model import PageHistory, Revision
-from warehouse.db import ALLOCATOR, insert_rows, transaction
+from warehouse.db import ALLOCATOR, TEXTS_TABLE, insert_rows, transaction
 
 # Tables holding rows derived from a revision, keyed by (wiki, rev_id).
 DERIVED_TABLES = ("infoboxes", "infobox_fields", "belligerents", "figures", "citations", "parse_issues")
+# BatchRows.tables key of the revision texts, stored in TEXTS_TABLE.
+TEXTS = "revision_texts"
 
 
 @dataclass
@@ -47,7 +53,7 @@ def batch_rows(page: PageHistory, revisions: Sequence[Revision], parsed: Sequenc
                run_id: str) -> BatchRows:
     """Rows for ``revisions`` (with their parse results, same order) of ``page``. Pure."""
     wiki = page.site.wiki
-    out = BatchRows(page=page_row(page), tables={t: [] for t in ("revisions", *DERIVED_TABLES)})
+    out = BatchRows(page=page_row(page), tables={t: [] for t in (TEXTS, "revisions", *DERIVED_TABLES)})
     for rev, result in zip(revisions, parsed, strict=True):
         key = {"wiki": wiki, "rev_id": rev.rev_id}
         out.tables["revisions"].append({
@@ -59,12 +65,13 @@ def batch_rows(page: PageHistory, revisions: Sequence[Revision], parsed: Sequenc
             "comment": rev.comment,
             "sha1": rev.sha1,
             "size": rev.size,
-            "text": rev.text,
             "has_infobox": result.has_infobox,
             "parser_version": PARSER_VERSION,
             "source": page.source,
             "run_id": run_id,
         })
+        if rev.text is not None:
+            out.tables[TEXTS].append({**key, "text": rev.text})
         for box in result.infoboxes:
             box_key = {**key, "box_idx": box.box_idx}
             out.tables["infoboxes"].append({**box_key, "template": box.template, "kind": box.kind,
@@ -94,6 +101,8 @@ def load_batch(con: duckdb.DuckDBPyConnection, rows: BatchRows) -> dict[str, int
     wiki = rows.page["wiki"]
     rev_ids = [r["rev_id"] for r in rows.tables["revisions"]]
     counts: dict[str, int] = {}
+    with transaction(con):
+        counts[TEXTS] = insert_rows(con, TEXTS_TABLE, rows.tables.get(TEXTS, []), replace=True)
     with transaction(con):
         con.execute(
             "INSERT INTO pages BY NAME SELECT * FROM (SELECT ? AS wiki, ? AS page_id, ? AS title, "

@@ -3,23 +3,25 @@ exactly the warehouse of a local run."""
 
 from __future__ import annotations
 
-import duckdb
 import pytest
 
 from benchmarks.synth import generate
 from tests.test_ingest_flow import DATA_TABLES
+from warehouse.db import TEXTS_TABLE, connect
 
 pytestmark = [pytest.mark.usefixtures("prefect_harness"), pytest.mark.slow]
 
 
 def dump_rows(db) -> dict[str, list[tuple]]:
-    con = duckdb.connect(str(db), read_only=True)
+    con = connect(db, read_only=True)
     try:
         out = {}
-        for table in DATA_TABLES:
+        for table in (*DATA_TABLES, TEXTS_TABLE):
+            catalog, _, name = table.rpartition(".")
             columns = [c for (c,) in con.execute(
                 "SELECT column_name FROM information_schema.columns WHERE table_name = ? "
-                "AND column_name <> 'run_id' ORDER BY ordinal_position", [table]).fetchall()]
+                "AND table_catalog = coalesce(nullif(?, ''), current_database()) "
+                "AND column_name <> 'run_id' ORDER BY ordinal_position", [name, catalog]).fetchall()]
             out[table] = con.execute(f"SELECT {', '.join(columns)} FROM {table} ORDER BY ALL").fetchall()
         return out
     finally:

@@ -7,11 +7,10 @@ import subprocess
 import sys
 import textwrap
 
-import duckdb
 import pytest
 
 from tests.history import seed_history, write_history
-from warehouse.db import table_counts
+from warehouse.db import connect, table_counts
 from warehouse.errors import DumpError
 
 pytestmark = pytest.mark.usefixtures("prefect_harness")
@@ -21,7 +20,7 @@ DATA_TABLES = ("pages", "revisions", "infoboxes", "infobox_fields", "belligerent
 
 
 def _counts(db) -> dict[str, int]:
-    con = duckdb.connect(str(db), read_only=True)
+    con = connect(db, read_only=True)
     try:
         return table_counts(con)
     finally:
@@ -29,7 +28,7 @@ def _counts(db) -> dict[str, int]:
 
 
 def _query(db, sql, params=()):
-    con = duckdb.connect(str(db), read_only=True)
+    con = connect(db, read_only=True)
     try:
         return con.execute(sql, list(params)).fetchall()
     finally:
@@ -60,9 +59,14 @@ def test_ingest_loads_every_revision_and_field(history_dump, tmp_path):
     assert status in ("completed", "failed")
     assert (read, loaded, without, fields) == (6, 6, 1, 105)
     assert flow_run_id is not None
-    # Raw text is kept as served, and the plain text of a field is queryable.
-    assert _query(db, "SELECT count(*) FROM revisions WHERE text LIKE '%{{Infobox military conflict%'") \
+    # Raw text is kept as served, in the text store beside the warehouse (one row per revision, its
+    # size and sha1 those of the revision), and the plain text of a field is queryable.
+    assert (db.parent / "w.texts.duckdb").is_file()
+    assert _query(db, "SELECT count(*) FROM texts.revision_texts WHERE text LIKE '%{{Infobox military conflict%'") \
         == [(5,)]
+    assert _query(db, "SELECT count(*), count(*) FILTER (WHERE strlen(t.text) = r.size "
+                      "AND sha1(t.text) = r.sha1) FROM revisions r JOIN texts.revision_texts t "
+                      "USING (wiki, rev_id)") == [(6, 6)]
     assert _query(db, "SELECT DISTINCT text FROM infobox_fields WHERE field = 'place'") == [("马利北部",)]
 
 

@@ -1,4 +1,5 @@
-"""The writer connection's memory measures: small row groups, a bounded checkpoint, allocator purges.
+"""The writer connection's memory measures: a text store with small row groups beside a warehouse
+with DuckDB's default ones, a bounded checkpoint, allocator purges.
 
 Why they exist and what they saved: docs/BENCHMARKS.md and docs/OPERATIONS.md ("Memory").
 """
@@ -10,39 +11,70 @@ import pickle
 import duckdb
 import pytest
 
+from tasks.load import TEXTS, batch_rows, load_batch
+from tasks.parse import parse_revision
 from tasks.sources.dump import read_dump
 from tests.conftest import SAMPLE_DUMP
-from warehouse.db import ALLOCATOR, ROW_GROUP_SIZE, connect
+from warehouse.db import ALLOCATOR, TEXTS_ROW_GROUP_SIZE, TEXTS_TABLE, connect, insert_rows, texts_path, transaction
 
 
-def test_writers_store_row_groups_of_row_group_size(tmp_path):
-    con = connect(tmp_path / "w.duckdb")
+def _row_groups(con, table: str) -> int:
+    return con.execute(f"SELECT count(DISTINCT row_group_id) FROM pragma_storage_info('{table}')"
+                       ).fetchall()[0][0]
+
+
+def test_texts_get_small_row_groups_and_the_warehouse_default_ones(tmp_path):
+    db = tmp_path / "w.duckdb"
+    con = connect(db)
     con.execute("CREATE TABLE numbers AS SELECT range AS n FROM range(5000)")
+    insert_rows(con, TEXTS_TABLE, [{"wiki": "x", "rev_id": n, "text": f"t{n}"} for n in range(5000)])
     con.execute("CHECKPOINT")
-    groups = con.execute("SELECT count(DISTINCT row_group_id) FROM pragma_storage_info('numbers')"
-                         ).fetchall()[0][0]
+    con.execute("CHECKPOINT texts")
+    assert _row_groups(con, "numbers") == 1  # DuckDB's default: 122,880 rows
+    assert TEXTS_ROW_GROUP_SIZE == 2048 and _row_groups(con, TEXTS_TABLE) == 3  # 2048 + 2048 + 904
     con.close()
-    assert ROW_GROUP_SIZE == 2048 and groups == 3  # 2048 + 2048 + 904 rows
-    # Readers see the same rows through a plain read-only open.
-    reader = duckdb.connect(str(tmp_path / "w.duckdb"), read_only=True)
+    assert texts_path(db) == tmp_path / "w.texts.duckdb" and texts_path(db).is_file()
+    # A plain read-only open of the warehouse file sees its tables; the project's readers also
+    # see the texts.
+    reader = duckdb.connect(str(db), read_only=True)
     assert reader.execute("SELECT count(*), sum(n) FROM numbers").fetchall() == [(5000, 12497500)]
+    reader.close()
+    reader = connect(db, read_only=True)
+    assert reader.execute(f"SELECT count(*) FROM {TEXTS_TABLE}").fetchall() == [(5000,)]
     reader.close()
 
 
 def test_long_history_of_real_texts_checkpoints_under_a_small_cap(tmp_path, monkeypatch):
-    # The sample's revision texts (≈ 44 KB), stored 6,000 times: with DuckDB's default 122,880-row
-    # groups a 64 MB cap fails a checkpoint after about 3,600 of them ("failed to pin block").
+    # The sample's revision texts (≈ 44 KB), stored 6,000 times through the loader's own insert:
+    # with DuckDB's default 122,880-row groups a 64 MB cap fails a checkpoint after about 3,600 of
+    # them ("failed to pin block"); the text store's 2,048-row groups keep it bounded.
     monkeypatch.setenv("INFOBOX_DUCKDB_MEMORY", "64MB")
     texts = [rev.text for page in read_dump(SAMPLE_DUMP) for rev in page.revisions if rev.text]
-    con = connect(tmp_path / "w.duckdb", init_schema=False)
-    con.execute("CREATE TABLE texts (id BIGINT, body VARCHAR)")
+    con = connect(tmp_path / "w.duckdb")
     for batch in range(120):
-        rows = [(batch * 50 + i, texts[i % len(texts)] + f" <!-- {batch} {i} -->") for i in range(50)]
-        con.execute("BEGIN TRANSACTION")
-        con.executemany("INSERT INTO texts VALUES (?, ?)", rows)
-        con.execute("COMMIT")
-        con.execute("CHECKPOINT")
-    assert con.execute("SELECT count(*) FROM texts").fetchall() == [(6000,)]
+        rows = [{"wiki": "x", "rev_id": batch * 50 + i, "text": texts[i % len(texts)] + f" <!-- {batch} {i} -->"}
+                for i in range(50)]
+        with transaction(con):
+            insert_rows(con, TEXTS_TABLE, rows, replace=True)
+        con.execute("CHECKPOINT texts")
+    assert con.execute(f"SELECT count(*) FROM {TEXTS_TABLE}").fetchall() == [(6000,)]
+    con.close()
+
+
+def test_texts_committed_without_their_revisions_are_written_again(tmp_path):
+    # The texts commit first, in their own file; a run killed before the warehouse's commit leaves
+    # them without revisions. The next load must neither fail on them nor duplicate them.
+    [(page, revisions)] = [(page, list(page.revisions)[:3]) for page in read_dump(SAMPLE_DUMP)]
+    rows = batch_rows(page, revisions, [parse_revision(r.text, page.site.lang) for r in revisions], "r1")
+    con = connect(tmp_path / "w.duckdb")
+    with transaction(con):
+        insert_rows(con, TEXTS_TABLE, rows.tables[TEXTS], replace=True)
+    assert con.execute("SELECT count(*) FROM revisions").fetchall() == [(0,)]
+    counts = load_batch(con, rows)
+    assert counts[TEXTS] == counts["revisions"] == 3
+    stored = con.execute(f"SELECT t.rev_id, t.text = ? FROM {TEXTS_TABLE} t JOIN revisions USING (wiki, rev_id) "
+                         "ORDER BY 1", [revisions[0].text]).fetchall()
+    assert [r for r, _ in stored] == [r.rev_id for r in revisions] and stored[0][1] is True
     con.close()
 
 

@@ -25,19 +25,31 @@ from warehouse.errors import WarehouseError, WarehouseLocked, WarehouseUnwritabl
 log = logging.getLogger(__name__)
 
 SCHEMA_DIR = Path(__file__).with_name("schema")
+TEXTS_SCHEMA = Path(__file__).with_name("schema_texts") / "revision_texts.sql"
 DEFAULT_DB = Path("data/warehouse.duckdb")
 
-# Writers attach the file under this name with row groups of this many rows (see _open_writer).
+# Every connection attaches the warehouse file under WAREHOUSE_ALIAS (its default catalog) and the
+# revision-text store beside it under TEXTS_ALIAS; the store keeps row groups of TEXTS_ROW_GROUP_SIZE
+# rows (see _open).
 WAREHOUSE_ALIAS = "warehouse"
-ROW_GROUP_SIZE = 2048
+TEXTS_ALIAS = "texts"
+TEXTS_TABLE = f"{TEXTS_ALIAS}.revision_texts"
+TEXTS_ROW_GROUP_SIZE = 2048
 
 # DuckDB words its lock conflict as "Could not set lock on file … Conflicting lock is held in … (PID n)".
 _LOCK_RE = re.compile(r"Could not set lock|Conflicting lock", re.IGNORECASE)
 
 
 def schema_files() -> list[Path]:
-    """The schema's .sql files in the order they must run."""
-    return sorted(SCHEMA_DIR.glob("*.sql"))
+    """The schema's .sql files in the order they must run (the text store's last)."""
+    return [*sorted(SCHEMA_DIR.glob("*.sql")), TEXTS_SCHEMA]
+
+
+def texts_path(path: str | Path) -> Path:
+    """Where the revision texts of the warehouse at ``path`` live: data/warehouse.duckdb →
+    data/warehouse.texts.duckdb (the two files belong together: copy, move and delete both)."""
+    path = Path(path)
+    return path.with_name(f"{path.stem if path.suffix == '.duckdb' else path.name}.texts.duckdb")
 
 
 def ensure_schema(con: duckdb.DuckDBPyConnection) -> None:
@@ -81,7 +93,7 @@ def connect(
     delay = 0.1
     while True:
         try:
-            con = duckdb.connect(str(path), read_only=True) if read_only else _open_writer(path)
+            con = _open(path, read_only)
             break
         except duckdb.IOException as exc:
             message = str(exc)
@@ -106,8 +118,8 @@ def connect(
     con.execute("SET enable_progress_bar = false")
     # By default DuckDB may cache up to 80 % of RAM; cap it so a process stays bounded (queries
     # that need more spill to disk). Writers (ingest, often a long-lived `infobox serve`) get
-    # 128 MB: with row groups of ROW_GROUP_SIZE rows a checkpoint needs a bounded amount whatever
-    # the history's length (docs/BENCHMARKS.md). Readers (`infobox sql`, reports) get 1 GB for
+    # 128 MB: a checkpoint needs a bounded amount whatever the history's length (see _open and
+    # docs/BENCHMARKS.md). Readers (`infobox sql`, reports) get 1 GB for
     # analytic queries. INFOBOX_DUCKDB_MEMORY overrides both.
     default_limit = "1GB" if read_only else "128MB"
     con.execute(f"SET memory_limit = '{os.environ.get('INFOBOX_DUCKDB_MEMORY', default_limit)}'")
@@ -120,19 +132,32 @@ def _quote(text: str) -> str:
     return "'" + text.replace("'", "''") + "'"
 
 
-def _open_writer(path: Path) -> duckdb.DuckDBPyConnection:
-    """A read-write connection whose database stores row groups of ROW_GROUP_SIZE rows.
+def _open(path: Path, read_only: bool) -> duckdb.DuckDBPyConnection:
+    """A connection with the warehouse attached as WAREHOUSE_ALIAS (the default catalog) and its
+    revision-text store as TEXTS_ALIAS.
 
-    DuckDB's row-group size is an ATTACH option (not a connection setting, and not stored in the
-    file), so the file is attached to an in-memory connection and made the default catalog.
-    Why: a checkpoint rewrites the row group that received the new rows, so with DuckDB's default
-    of 122,880 rows every commit of a long history re-compressed all its revision texts so far —
-    checkpoint memory grew with the history (a 64 MB cap failed after about 3,600 revisions of 44 KB).
-    With 2,048-row groups it stays bounded.
+    Why two files: a checkpoint rewrites the row group that received new rows. With DuckDB's
+    default of 122,880 rows, every commit of a long history re-compressed all its revision texts so
+    far, so checkpoint memory grew with the history (a 64 MB cap failed after about 3,600 revisions
+    of 44 KB). Row groups of 2,048 rows bound that, but then the derived tables (millions of short
+    rows) hold thousands of row groups whose in-memory metadata grows with the history as well
+    (measured: + 69 MB from 5,000 to 20,000 revisions). Row-group size is an ATTACH option of a
+    whole database (not a table's, and not stored in the file), so the texts live in their own file
+    attached with small row groups and everything else keeps DuckDB's default (docs/BENCHMARKS.md).
+    Readers attach the text store only if it exists (a warehouse made before it keeps its texts in
+    revisions.text).
     """
+    texts = texts_path(path)
+    mode = " (READ_ONLY)" if read_only else ""
     con = duckdb.connect()
     try:
-        con.execute(f"ATTACH {_quote(str(path))} AS {WAREHOUSE_ALIAS} (ROW_GROUP_SIZE {ROW_GROUP_SIZE})")
+        con.execute(f"ATTACH {_quote(str(path))} AS {WAREHOUSE_ALIAS}{mode}")
+        if read_only:
+            if texts.exists():
+                con.execute(f"ATTACH {_quote(str(texts))} AS {TEXTS_ALIAS} (READ_ONLY)")
+        else:
+            con.execute(f"ATTACH {_quote(str(texts))} AS {TEXTS_ALIAS} "
+                        f"(ROW_GROUP_SIZE {TEXTS_ROW_GROUP_SIZE})")
         con.execute(f"USE {WAREHOUSE_ALIAS}")
     except BaseException:
         con.close()
@@ -217,18 +242,20 @@ def transaction(con: duckdb.DuckDBPyConnection) -> Iterator[duckdb.DuckDBPyConne
 
 
 def insert_rows(
-    con: duckdb.DuckDBPyConnection, table: str, rows: Sequence[dict], columns: Sequence[str] | None = None
+    con: duckdb.DuckDBPyConnection, table: str, rows: Sequence[dict], columns: Sequence[str] | None = None,
+    *, replace: bool = False,
 ) -> int:
-    """Bulk-insert dict rows by column name (one DataFrame scan, not row-by-row INSERTs)."""
+    """Bulk-insert dict rows by column name (one DataFrame scan, not row-by-row INSERTs); with
+    ``replace``, a row whose primary key is already stored replaces it."""
     if not rows:
         return 0
     import pandas as pd
 
     frame = pd.DataFrame.from_records(list(rows), columns=list(columns) if columns else None)
-    view = f"_insert_{table}"
+    view = "_insert_" + table.replace(".", "_")
     con.register(view, frame)
     try:
-        con.execute(f"INSERT INTO {table} BY NAME SELECT * FROM {view}")
+        con.execute(f"INSERT {'OR REPLACE ' if replace else ''}INTO {table} BY NAME SELECT * FROM {view}")
     finally:
         con.unregister(view)
     return len(frame)
@@ -239,8 +266,8 @@ def table_counts(con: duckdb.DuckDBPyConnection) -> dict[str, int]:
     names = [
         r[0]
         for r in con.execute(
-            "SELECT table_name FROM information_schema.tables "
-            "WHERE table_type = 'BASE TABLE' AND table_schema = 'main' ORDER BY table_name"
+            "SELECT table_name FROM information_schema.tables WHERE table_type = 'BASE TABLE' "
+            "AND table_schema = 'main' AND table_catalog = current_database() ORDER BY table_name"
         ).fetchall()
     ]
     return {n: con.execute(f'SELECT count(*) FROM "{n}"').fetchall()[0][0] for n in names}
