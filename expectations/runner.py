@@ -24,6 +24,7 @@ from warehouse.errors import ConfigError, ValidationError
 SEVERITIES_FILE = Path(__file__).with_name("severities.toml")
 SAMPLE_ROWS = 20
 LEVELS = ("critical", "warning")
+log = logging.getLogger(__name__)
 
 
 def load_settings(severities: dict[str, str] | None = None,
@@ -54,7 +55,26 @@ def _exists(con: duckdb.DuckDBPyConnection, name: str) -> bool:
     return found[0][0] > 0
 
 
+# A check query that runs out of DuckDB memory under a tight cap (the ingest validates under 96 MB)
+# is run once more with this much, spilling to disk rather than failing the run.
+RETRY_MEMORY = "1GB"
+
+
 def _frame(con: duckdb.DuckDBPyConnection, check: Check, run_id: str, settings: dict):
+    try:
+        return _query_frame(con, check, run_id, settings)
+    except duckdb.OutOfMemoryException as exc:
+        (limit,) = con.execute("SELECT current_setting('memory_limit')").fetchone()
+        log.warning("expectation %s needs more than %s of DuckDB memory (%s); running it again "
+                    "with %s", check.id, limit, str(exc).splitlines()[0], RETRY_MEMORY)
+        con.execute(f"SET memory_limit = '{RETRY_MEMORY}'")
+        try:
+            return _query_frame(con, check, run_id, settings)
+        finally:
+            con.execute(f"SET memory_limit = '{limit}'")
+
+
+def _query_frame(con: duckdb.DuckDBPyConnection, check: Check, run_id: str, settings: dict):
     params = {"run_id": run_id, "tolerance": settings["approx_tolerance"],
               "freshness_days": settings["freshness_days"]}
     used = {k: v for k, v in params.items() if f"${k}" in check.sql}

@@ -142,6 +142,9 @@ class FieldMemo:
         self.hits = 0
         self.misses = 0
 
+    def clear(self) -> None:
+        self._entries.clear()
+
     def get(self, key):
         found = self._entries.get(key)
         if found is not None:

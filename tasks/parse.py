@@ -239,6 +239,11 @@ class ParseCache:
         self.misses = 0
         self.slow = 0
 
+    def clear(self) -> None:
+        """Forget every memo (the counters stay)."""
+        self._entries.clear()
+        self.fields.clear()
+
     def parse(self, text: str | None, lang: str | None, sha1: str | None = None) -> ParsedRevision:
         if text is None:
             return parse_revision(None, lang)
