@@ -15,7 +15,15 @@ from tasks.load import TEXTS, batch_rows, load_batch
 from tasks.parse import parse_revision
 from tasks.sources.dump import read_dump
 from tests.conftest import SAMPLE_DUMP
-from warehouse.db import ALLOCATOR, TEXTS_ROW_GROUP_SIZE, TEXTS_TABLE, connect, insert_rows, texts_path, transaction
+from warehouse.db import (
+    ALLOCATOR,
+    TEXTS_ROW_GROUP_SIZE,
+    TEXTS_TABLE,
+    connect,
+    insert_rows,
+    texts_path,
+    transaction,
+)
 
 
 def _row_groups(con, table: str) -> int:
