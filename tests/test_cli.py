@@ -92,6 +92,15 @@ def test_sql_is_read_only(loaded_db):
     con.close()
 
 
+def test_sql_reads_the_revision_texts_and_cannot_change_them(loaded_db, seed_text):
+    proc = infobox("sql", "select t.text from texts.revision_texts t join revisions r using (wiki, rev_id)",
+                   "--db", loaded_db, "--format", "json")
+    assert proc.returncode == 0, proc.stderr
+    assert json.loads(proc.stdout) == [{"text": seed_text}]
+    proc = infobox("sql", "delete from texts.revision_texts", "--db", loaded_db)
+    assert proc.returncode == 1 and "read-only" in proc.stderr.lower()
+
+
 def test_sql_error_is_one_line(loaded_db):
     assert_one_line_error(infobox("sql", "select * from nowhere", "--db", loaded_db), "nowhere")
 
