@@ -191,3 +191,27 @@ def test_grouped_checks_count_rows_not_groups(sample_con, tmp_path):
     assert bad.unexpected_sample[0]["description"] == "strength1  (rev 3, #999)"
     assert bad.rows_checked == sample_con.execute(
         "SELECT count(*) FROM figures").fetchall()[0][0]
+
+
+def test_a_check_out_of_duckdb_memory_runs_again_with_more(tmp_path, caplog):
+    # The ingest validates under a tight cap; a check query that needs more must not fail the run.
+    import duckdb
+
+    from expectations.checks import Check
+    from expectations.runner import RETRY_MEMORY, _frame
+
+    con = connect(tmp_path / "w.duckdb")
+    con.execute("SET memory_limit = '4MB'")
+    check = Check("big_groups", "figures", "a query that needs more than 4 MB",
+                  "SELECT i % 50000 AS k, list(i) AS l FROM range(2000000) t(i) GROUP BY k",
+                  lambda s: None)
+    with pytest.raises(duckdb.OutOfMemoryException):  # it does need more than 4 MB
+        con.execute(check.sql).fetchall()
+    with caplog.at_level("WARNING", logger="expectations.runner"):
+        frame = _frame(con, check, "run", {"approx_tolerance": 0.1, "freshness_days": 30})
+    assert len(frame) == 50000 and frame["l"].map(len).sum() == 2000000
+    assert "big_groups needs more than" in caplog.text and RETRY_MEMORY in caplog.text
+    # The cap is back where it was (DuckDB shows it rounded to 0.1 MiB, so it comes back as such).
+    limit = con.execute("SELECT current_setting('memory_limit')").fetchone()[0]
+    assert limit.endswith(" MiB") and 3.6 <= float(limit.split()[0]) <= 3.8
+    con.close()
