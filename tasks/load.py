@@ -6,7 +6,8 @@ killed mid-batch leaves the previous state intact. The revision texts go to the 
 the warehouse (warehouse/db.py::_open) just before, in a transaction of their own: DuckDB lets one
 transaction write to one attached database only. Texts are written with INSERT OR REPLACE, so the
 texts of a run killed between the two commits (stored, but not their revisions) are simply
-written again by the next run.
+written again by the next run; a revision loaded again without a text (hidden since) loses its
+stored one.
 """
 
 from __future__ import annotations
@@ -101,8 +102,14 @@ def load_batch(con: duckdb.DuckDBPyConnection, rows: BatchRows) -> dict[str, int
     wiki = rows.page["wiki"]
     rev_ids = [r["rev_id"] for r in rows.tables["revisions"]]
     counts: dict[str, int] = {}
+    texts = rows.tables.get(TEXTS, [])
+    with_text = {r["rev_id"] for r in texts}
+    hidden = [r for r in rev_ids if r not in with_text]  # text hidden or missing: no text row
     with transaction(con):
-        counts[TEXTS] = insert_rows(con, TEXTS_TABLE, rows.tables.get(TEXTS, []), replace=True)
+        if hidden:
+            con.execute(f"DELETE FROM {TEXTS_TABLE} WHERE wiki = ? AND rev_id IN (SELECT unnest(?::BIGINT[]))",
+                        [wiki, hidden])
+        counts[TEXTS] = insert_rows(con, TEXTS_TABLE, texts, replace=True)
     with transaction(con):
         con.execute(
             "INSERT INTO pages BY NAME SELECT * FROM (SELECT ? AS wiki, ? AS page_id, ? AS title, "

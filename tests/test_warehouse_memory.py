@@ -6,6 +6,7 @@ Why they exist and what they saved: docs/BENCHMARKS.md and docs/OPERATIONS.md ("
 
 from __future__ import annotations
 
+import dataclasses
 import pickle
 
 import duckdb
@@ -94,3 +95,14 @@ def test_the_bundled_duckdb_allocator_can_be_purged():
     # Dask pickles task code with its globals: the resolved ctypes handles must not travel.
     copy = pickle.loads(pickle.dumps(ALLOCATOR))
     assert copy is not ALLOCATOR and copy.purge()
+
+
+def test_a_revision_reloaded_with_its_text_hidden_loses_the_stored_text(tmp_path):
+    [(page, revisions)] = [(page, list(page.revisions)[:2]) for page in read_dump(SAMPLE_DUMP)]
+    con = connect(tmp_path / "w.duckdb")
+    load_batch(con, batch_rows(page, revisions, [parse_revision(r.text, page.site.lang) for r in revisions], "r1"))
+    revisions[1] = dataclasses.replace(revisions[1], text=None)  # e.g. revision-deleted on the wiki since
+    load_batch(con, batch_rows(page, revisions, [parse_revision(r.text, page.site.lang) for r in revisions], "r2"))
+    assert con.execute(f"SELECT rev_id FROM {TEXTS_TABLE}").fetchall() == [(revisions[0].rev_id,)]
+    assert con.execute("SELECT count(*) FROM revisions").fetchall() == [(2,)]
+    con.close()
