@@ -19,6 +19,7 @@ import duckdb
 
 from expectations.checks import CHECKS, Check
 from expectations.model import ExpectationOutcome, ValidationSummary
+from warehouse.db import memory_limit
 from warehouse.errors import ConfigError, ValidationError
 
 SEVERITIES_FILE = Path(__file__).with_name("severities.toml")
@@ -67,11 +68,8 @@ def _frame(con: duckdb.DuckDBPyConnection, check: Check, run_id: str, settings: 
         (limit,) = con.execute("SELECT current_setting('memory_limit')").fetchone()
         log.warning("expectation %s needs more than %s of DuckDB memory (%s); running it again "
                     "with %s", check.id, limit, str(exc).splitlines()[0], RETRY_MEMORY)
-        con.execute(f"SET memory_limit = '{RETRY_MEMORY}'")
-        try:
+        with memory_limit(con, RETRY_MEMORY):
             return _query_frame(con, check, run_id, settings)
-        finally:
-            con.execute(f"SET memory_limit = '{limit}'")
 
 
 def _query_frame(con: duckdb.DuckDBPyConnection, check: Check, run_id: str, settings: dict):

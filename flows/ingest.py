@@ -11,7 +11,7 @@ import time
 import uuid
 from collections import deque
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -23,7 +23,7 @@ from flows import progress
 from tasks.load import batch_rows, load_batch, stored_versions
 from tasks.parse import PARSER_VERSION, ParseCache, ParsedRevision
 from tasks.sources.model import PageHistory, Revision
-from warehouse.db import ALLOCATOR, DEFAULT_DB, connect
+from warehouse.db import ALLOCATOR, DEFAULT_DB, connect, memory_limit
 from warehouse.errors import ConfigError, PipelineError
 
 SAMPLE_DUMP = Path(__file__).resolve().parent.parent / "data" / "sample" / "northern_mali_conflict.xml"
@@ -257,7 +257,7 @@ def ingest(
         _PARSE_CACHE.clear()
         ALLOCATOR.trim()
         started = time.perf_counter()
-        with _memory_limit(con, VALIDATION_MEMORY):
+        with nullcontext() if os.environ.get("INFOBOX_DUCKDB_MEMORY") else memory_limit(con, VALIDATION_MEMORY):
             summary = _validate(con, run_id, db_path, severities, scheduled, approx_tolerance)
         timers["validate"] += time.perf_counter() - started
         progress.report("timings", **timers)
@@ -289,21 +289,8 @@ def ingest(
 # DuckDB memory for the ingest's validation: its queries scan every figure of the history, and the
 # cache fills to whatever the cap allows. 96 MB validates a 20,000-revision history (64 MB does
 # not: v_suspicious_changes); a check that needs more is retried with more (expectations/runner.py).
+# INFOBOX_DUCKDB_MEMORY, when set, stays in force here too.
 VALIDATION_MEMORY = "96MB"
-
-
-@contextmanager
-def _memory_limit(con, limit: str):
-    """Lower DuckDB's memory cap for a block (not when INFOBOX_DUCKDB_MEMORY sets it), then restore it."""
-    if os.environ.get("INFOBOX_DUCKDB_MEMORY"):
-        yield
-        return
-    (before,) = con.execute("SELECT current_setting('memory_limit')").fetchone()
-    con.execute(f"SET memory_limit = '{limit}'")
-    try:
-        yield
-    finally:
-        con.execute(f"SET memory_limit = '{before}'")
 
 
 def data_dir_for(db_path: Path) -> Path:

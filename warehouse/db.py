@@ -241,6 +241,17 @@ def transaction(con: duckdb.DuckDBPyConnection) -> Iterator[duckdb.DuckDBPyConne
     con.execute("COMMIT")
 
 
+@contextmanager
+def memory_limit(con: duckdb.DuckDBPyConnection, limit: str) -> Iterator[None]:
+    """DuckDB's memory cap set to ``limit`` (a DuckDB size such as '96MB') for a block, then restored."""
+    (before,) = con.execute("SELECT current_setting('memory_limit')").fetchone()
+    con.execute(f"SET memory_limit = '{limit}'")
+    try:
+        yield
+    finally:
+        con.execute(f"SET memory_limit = '{before}'")
+
+
 def insert_rows(
     con: duckdb.DuckDBPyConnection, table: str, rows: Sequence[dict], columns: Sequence[str] | None = None,
     *, replace: bool = False,
