@@ -23,7 +23,7 @@ from rich.progress import (
 from rich.table import Table
 
 from flows import progress
-from warehouse.db import connect
+from warehouse.db import connect, texts_path
 from warehouse.errors import ConfigError, PipelineError, WarehouseError
 
 EXIT_OK, EXIT_ERROR, EXIT_CRITICAL = 0, 1, 3
@@ -141,6 +141,7 @@ def print_summary(db: Path, run_id: str, seconds: float, console: Console) -> No
     # Plain prints: paths must stay on one line (rich wraps at the terminal width) and be last.
     console.file.flush()
     print(f"database: {Path(db).resolve()}")
+    print(f"texts:    {texts_path(Path(db).resolve())}")
     print(f"report:   {row['report_path']}")
 
 

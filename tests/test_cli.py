@@ -163,7 +163,8 @@ def test_run_on_the_bundled_sample_end_to_end(tmp_path):
     output = first.stdout + first.stderr
     for noise in ("Traceback", "telemetry", "nanobind", "leaked", "Calculating Metrics"):
         assert noise not in output, noise
-    assert "revisions loaded" in first.stdout and f"database: {db}" in first.stdout
+    assert "revisions loaded" in first.stdout and f"database: {db}" in first.stdout \
+        and f"texts:    {db.parent / 'warehouse.texts.duckdb'}" in first.stdout
     report_line = [line for line in first.stdout.splitlines() if line.startswith("report:")][0]
     count = infobox("sql", "select count(*) from infobox_fields", "--db", db, "--format", "csv")
     assert count.stdout.splitlines()[0] == "count_star()"
