@@ -26,10 +26,11 @@ from pathlib import Path
 import duckdb
 
 from benchmarks.synth import cached
+from tasks.load import TEXTS
 from warehouse.db import texts_path
 
 OUT = Path(__file__).resolve().parent / "out"
-COMPARED = ("revision_texts", "revisions", "infoboxes", "infobox_fields", "figures", "belligerents", "citations",
+COMPARED = (TEXTS, "revisions", "infoboxes", "infobox_fields", "figures", "belligerents", "citations",
             "parse_issues")
 
 # The flow, in a child process. A warm-up flow starts Prefect's temporary API server first (about
@@ -131,7 +132,7 @@ def assert_equal_outputs(naive_db: Path, flow_db: Path) -> dict[str, int]:
         counts = {}
         for table in COMPARED:
             # The texts are in each warehouse's text store (warehouse/db.py::_open).
-            catalog = {side: f"{side}_texts" if table == "revision_texts" else side for side in ("naive", "flow")}
+            catalog = {side: f"{side}_texts" if table == TEXTS else side for side in ("naive", "flow")}
             columns = ", ".join(c for (c,) in con.execute(
                 "SELECT column_name FROM duckdb_columns() WHERE database_name = ? "
                 "AND table_name = ? AND column_name <> 'run_id' ORDER BY column_index",

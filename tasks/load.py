@@ -23,8 +23,8 @@ from warehouse.db import ALLOCATOR, TEXTS_TABLE, insert_rows, transaction
 
 # Tables holding rows derived from a revision, keyed by (wiki, rev_id).
 DERIVED_TABLES = ("infoboxes", "infobox_fields", "belligerents", "figures", "citations", "parse_issues")
-# BatchRows.tables key of the revision texts, stored in TEXTS_TABLE.
-TEXTS = "revision_texts"
+# BatchRows.tables key of the revision texts (the table's name in the text store, TEXTS_TABLE).
+TEXTS = TEXTS_TABLE.rpartition(".")[2]
 
 
 @dataclass
