@@ -1,11 +1,11 @@
-"""Property tests (hypothesis) of the number normaliser, tasks.conflict.numbers.find_quantities."""
+"""Property tests (hypothesis) of the number normaliser, tasks.parse.conflict.numbers.find_quantities."""
 
 from __future__ import annotations
 
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
-from tasks.conflict.numbers import find_quantities
+from tasks.parse.conflict.numbers import find_quantities
 
 # Text made of the characters the normaliser reacts to, mixed with anything at all.
 _INTERESTING = st.sampled_from(list("0123456789,，.-–—－~～至到 约約逾余多万萬千百亿億人名以上左右以下+<>≥≤()（）年月")

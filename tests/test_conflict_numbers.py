@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from tasks.conflict.numbers import find_quantities
+from tasks.parse.conflict.numbers import find_quantities
 
 
 @pytest.mark.parametrize("text, expected", [

@@ -11,7 +11,7 @@ parameters. So instead of parsing a 40-100 KB revision with mwparserfromhell, th
 
 It gives up (returns None) on anything it cannot mirror exactly — triple braces, an infobox nested
 in another template, unbalanced braces — and the caller then takes the readable slow path
-(:func:`tasks.parse.parse_revision`). Tests and the benchmark assert both paths agree.
+(:func:`tasks.parse.slow.parse_revision`). Tests assert both paths agree on every corpus file.
 """
 
 from __future__ import annotations
@@ -21,16 +21,10 @@ from collections import OrderedDict
 
 import mwparserfromhell
 
-from tasks.conflict import extract_conflict
-from tasks.conflict.citations import article_definitions
-from tasks.parse import (
-    ParsedInfobox,
-    ParsedRevision,
-    _conflict_recogniser,
-    _issue,
-    is_infobox_name,
-    plain_text,
-)
+from tasks.parse.citations import CitationIndex, article_definitions
+from tasks.parse.conflict import read_value
+from tasks.parse.model import ParsedInfobox, ParsedRevision, make_issue
+from tasks.parse.names import is_conflict_template, is_infobox_name
 
 _TOKEN_RE = re.compile(r"<!--.*?(?:-->|\Z)|<nowiki\b[^>]*>.*?</nowiki\s*>|<ref\b[^>/]*/>|"
                        r"<ref\b[^>]*>.*?</ref\s*>|\{\{|\}\}|\[\[|\]\]|\||=",
@@ -169,20 +163,23 @@ def _field(memo: FieldMemo, template: str, kind: str, name_raw: str, value_raw: 
     found = memo.get(key)
     if found is not None:
         return found, definitions
-    code = mwparserfromhell.parse(value_raw)
-    result = {"name": name, "raw": value_raw, "text": plain_text(code), "conflict": None}
-    if kind == "military_conflict":
-        if reused and definitions is None:
-            definitions = article_definitions(text)
-            key = key[:-1] + (tuple(definitions.get(r) for r in reused),)
-        # Only this field's refs matter: the article text is there for named re-uses.
-        result["conflict"] = extract_conflict(template, [(name, code)], lang, text)
+    if kind == "military_conflict" and reused and definitions is None:
+        definitions = article_definitions(text)
+        key = key[:-1] + (tuple(definitions.get(r) for r in reused),)
+    conflict = kind == "military_conflict"
+    # Only this field's refs matter: the article text is there for named re-uses.
+    citations = CitationIndex(text) if conflict else None
+    reading = read_value(name, mwparserfromhell.parse(value_raw), lang, conflict, citations)
+    result = {"name": name, "raw": value_raw, "text": reading.text, "conflict": None}
+    if conflict:
+        result["conflict"] = {"belligerents": reading.belligerents, "figures": reading.figures,
+                              "citations": list(citations.rows.values()), "issues": reading.issues}
     memo.put(key, result)
     return result, definitions
 
 
 def parse_revision_fast(text: str, lang: str | None, memo: FieldMemo) -> ParsedRevision | None:
-    """Same result as tasks.parse.parse_revision, or None when the fast path cannot be sure."""
+    """Same result as tasks.parse.slow.parse_revision, or None when the fast path cannot be sure."""
     try:
         located = locate_infoboxes(text, lang)
     except _GiveUp:
@@ -191,7 +188,7 @@ def parse_revision_fast(text: str, lang: str | None, memo: FieldMemo) -> ParsedR
     issues: list[dict] = []
     definitions = None
     for box_idx, (template, params) in enumerate(located):
-        kind = "military_conflict" if _conflict_recogniser()(template, lang) else "generic"
+        kind = "military_conflict" if is_conflict_template(template, lang) else "generic"
         box = ParsedInfobox(box_idx=box_idx, template=template, kind=kind, params=[])
         merged_citations: dict[str, dict] = {}
         for name_raw, value_raw, _positional in params:
@@ -212,6 +209,6 @@ def parse_revision_fast(text: str, lang: str | None, memo: FieldMemo) -> ParsedR
         box.citations = list(merged_citations.values())
         boxes.append(box)
     if not boxes:
-        issues.append(_issue("no_infobox", "no infobox template found in this revision",
-                             severity="info"))
+        issues.append(make_issue("no_infobox", "no infobox template found in this revision",
+                                 severity="info"))
     return ParsedRevision(boxes, issues)

@@ -1,6 +1,6 @@
 """Figures: every number in strength, casualties, units and notes, with its meaning. Pure.
 
-Per field: lines (tasks.conflict.lines) → quantities (tasks.conflict.numbers) → rows with entity,
+Per field: lines (tasks.parse.render) → quantities (numbers.py) → categories (categories.py) → rows with entity,
 category, qualifier, as-of date, refs; then totals and their parts:
 - a line with a total word (总计, Total…) declares a total; the figures above it in the block are
   its parts (an exhaustive breakdown). A total word alone on its line labels the next line.
@@ -14,8 +14,8 @@ from __future__ import annotations
 
 import re
 
-from tasks.conflict.lines import MARKER_RE, Line, marker_index
-from tasks.conflict.numbers import Quantity, find_quantities
+from tasks.parse.render import MARKER_RE, Line, marker_index
+from tasks.parse.conflict.numbers import Quantity, find_quantities
 
 # Longest words first: 伤亡 before 伤, 死亡 before 死.
 _CATEGORY_WORDS = [

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 
-from tasks.conflict.lines import MARKER_RE, Line
+from tasks.parse.render import MARKER_RE, Line
 
 _SUPPORT_RE = re.compile(r"^(支持|支援|援助|supported by|support|backed by|soutien|unterstützt)", re.I)
 _GENERIC_TITLES = {"列表", "完整列表", "列表：", "list", "full list", "展开", "展開", "more", "others",

@@ -1,0 +1,56 @@
+"""The slow path: a whole revision parsed with mwparserfromhell — the readable reference.
+
+Stages: parse the wikitext (any exception → a ``parser_error`` issue, never raised) → find the
+infobox templates → read each parameter once (:func:`tasks.parse.conflict.read_value`: text and,
+in a military-conflict infobox, belligerents, figures and citations).
+The fast path (:mod:`tasks.parse.fast`) must give exactly the same result.
+"""
+
+from __future__ import annotations
+
+import mwparserfromhell
+
+from tasks.parse.citations import CitationIndex
+from tasks.parse.conflict import read_value
+from tasks.parse.model import ParsedInfobox, ParsedRevision, make_issue
+from tasks.parse.names import is_conflict_template, is_infobox_name
+
+
+def parse_revision(text: str | None, lang: str | None) -> ParsedRevision:
+    """Parse one revision's wikitext. Never raises on bad wikitext: problems become issues."""
+    if text is None:
+        return ParsedRevision([], [make_issue("no_text", "revision text is hidden or missing",
+                                              severity="warning")])
+    try:
+        code = mwparserfromhell.parse(text)
+        templates = code.filter_templates(recursive=True)
+    except (RecursionError, ValueError, TypeError, IndexError, MemoryError) as exc:
+        # mwparserfromhell's builder recurses per nesting level: 20,000 "{{" exhaust the stack.
+        return ParsedRevision([], [make_issue("parser_error", f"wikitext parser failed: "
+                                              f"{type(exc).__name__}: {str(exc)[:200]}",
+                                              severity="error", raw=text[:500])])
+    boxes: list[ParsedInfobox] = []
+    issues: list[dict] = []
+    for template in templates:
+        name = str(template.name).strip()
+        if not is_infobox_name(name, lang):
+            continue
+        box_idx = len(boxes)
+        conflict = is_conflict_template(name, lang)
+        box = ParsedInfobox(box_idx=box_idx, template=name,
+                            kind="military_conflict" if conflict else "generic", params=[])
+        citations = CitationIndex(text) if conflict else None
+        for param in template.params:
+            param_name = str(param.name).strip()
+            reading = read_value(param_name, param.value, lang, conflict, citations)
+            box.params.append((param_name, str(param.value), reading.text))
+            box.belligerents += reading.belligerents
+            box.figures += reading.figures
+            issues += [{**item, "box_idx": box_idx} for item in reading.issues]
+        if citations is not None:
+            box.citations = list(citations.rows.values())
+        boxes.append(box)
+    if not boxes:
+        issues.append(make_issue("no_infobox", "no infobox template found in this revision",
+                                 severity="info"))
+    return ParsedRevision(boxes, issues)
