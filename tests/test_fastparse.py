@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 
 from benchmarks.synth import generate
-from tasks.parse.fast import FieldMemo, parse_revision_fast
 from tasks.parse import ParseCache, parse_revision
+from tasks.parse.fast import FieldMemo, parse_revision_fast
 from tasks.sources.dump import read_dump
 from tests.conftest import SAMPLE_DUMP
 

@@ -14,8 +14,8 @@ from __future__ import annotations
 
 import re
 
-from tasks.parse.render import MARKER_RE, Line, marker_index
 from tasks.parse.conflict.numbers import Quantity, find_quantities
+from tasks.parse.render import MARKER_RE, Line, marker_index
 
 # Longest words first: 伤亡 before 伤, 死亡 before 死.
 _CATEGORY_WORDS = [
