@@ -12,9 +12,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
-CATEGORIES = ["troops", "killed", "wounded", "captured", "missing", "dead", "casualties",
-              "civilians", "displaced", "refugees", "other"]
-QUALIFIERS = ["exact", "approx", "at_least", "at_most"]
+from warehouse.vocabulary import CATEGORIES, QUALIFIERS
 
 # Pages the run touched, and the run's revisions.
 RUN_PAGES = "SELECT DISTINCT wiki, page_id FROM revisions WHERE run_id = $run_id"
@@ -116,13 +114,13 @@ CHECKS: list[Check] = [
           "SELECT f.wiki, f.rev_id, f.category, "
           "f.field || ' ' || coalesce(f.entity, '') || ' (rev ' || f.rev_id::VARCHAR || ', #' || f.seq::VARCHAR || ')' AS description "
           f"FROM figures f JOIN ({RUN_REVS}) r USING (wiki, rev_id)",
-          lambda s: _gxe().ExpectColumnValuesToBeInSet(column="category", value_set=CATEGORIES),
+          lambda s: _gxe().ExpectColumnValuesToBeInSet(column="category", value_set=list(CATEGORIES)),
           group_by=("category",)),
     Check("figures_qualifier_in_set", "figures", "every figure's qualifier is a known one",
           "SELECT f.wiki, f.rev_id, f.qualifier, "
           "f.field || ' ' || coalesce(f.entity, '') || ' (rev ' || f.rev_id::VARCHAR || ', #' || f.seq::VARCHAR || ')' AS description "
           f"FROM figures f JOIN ({RUN_REVS}) r USING (wiki, rev_id)",
-          lambda s: _gxe().ExpectColumnValuesToBeInSet(column="qualifier", value_set=QUALIFIERS),
+          lambda s: _gxe().ExpectColumnValuesToBeInSet(column="qualifier", value_set=list(QUALIFIERS)),
           group_by=("qualifier",)),
     Check("country_codes_valid", "country_codes",
           "country codes of figures and belligerents are ISO 3166-1 alpha-3 or NULL",

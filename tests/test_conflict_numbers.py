@@ -15,7 +15,7 @@ from tasks.parse.conflict.numbers import find_quantities
     ("約144,000名难民", [(144000, 144000, "approx")]),
     ("23,564人以上", [(23564, None, "at_least")]),
     ("至少164人阵亡", [(164, None, "at_least")]),
-    ("至少1,000–1,500人阵亡", [(1000, None, "at_least")]),
+    ("至少1,000–1,500人阵亡", [(1000, 1500, "at_least")]),
     ("逾3000人", [(3000, None, "at_least")]),
     ("500余人", [(500, None, "at_least")]),
     ("5,000+ troops", [(5000, None, "at_least")]),

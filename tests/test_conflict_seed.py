@@ -82,7 +82,7 @@ def test_casualties1_categories_qualifiers_and_as_of(box):
     assert [(f["category"], f["low"], f["high"], f["qualifier"], f["is_total"]) for f in block] == [
         ("killed", 164, None, "at_least", False),
         ("captured", 400, 400, "exact", False),
-        ("casualties", 1000, None, "at_least", True),
+        ("killed+captured+missing", 1000, 1500, "at_least", True),
     ]
     assert block[2]["as_of"] == "2012年4月"
     assert [f["parent_seq"] for f in block[:2]] == [block[2]["seq"]] * 2

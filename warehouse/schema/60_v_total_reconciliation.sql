@@ -21,11 +21,11 @@ WITH totals AS (
            count(*) FILTER (WHERE p.low IS NULL) AS n_unknown,
            sum(CASE WHEN p.qualifier = 'approx' THEN floor(p.low * (1 - tolerance)) ELSE p.low END)
                AS sum_low,
-           CASE WHEN bool_or(p.high IS NULL AND p.low IS NOT NULL) THEN NULL
+           CASE WHEN bool_or((p.high IS NULL OR p.qualifier = 'at_least') AND p.low IS NOT NULL) THEN NULL
                 ELSE sum(CASE WHEN p.qualifier = 'approx' THEN ceil(p.high * (1 + tolerance))
                               ELSE p.high END) END AS sum_high,
            sum(p.low) AS sum_low_as_written,
-           CASE WHEN bool_or(p.high IS NULL AND p.low IS NOT NULL) THEN NULL ELSE sum(p.high) END
+           CASE WHEN bool_or((p.high IS NULL OR p.qualifier = 'at_least') AND p.low IS NOT NULL) THEN NULL ELSE sum(p.high) END
                AS sum_high_as_written
     FROM figures p
     WHERE p.parent_seq IS NOT NULL AND NOT p.is_annotation
@@ -33,10 +33,11 @@ WITH totals AS (
 ), joined AS (
     SELECT t.wiki, t.rev_id, t.box_idx, t.field, t.side, t.block, t.seq, t.entity, t.category,
            t.breakdown, t.qualifier AS declared_qualifier,
-           t.low AS declared_low, t.high AS declared_high,
+           t.low AS declared_low, CASE WHEN t.qualifier = 'at_least' THEN NULL ELSE t.high END AS declared_high,
            CASE WHEN t.qualifier = 'approx' THEN floor(t.low * (1 - tolerance)) ELSE t.low END
                AS declared_low_tol,
-           CASE WHEN t.qualifier = 'approx' THEN ceil(t.high * (1 + tolerance)) ELSE t.high END
+           CASE WHEN t.qualifier = 'at_least' THEN NULL
+                WHEN t.qualifier = 'approx' THEN ceil(t.high * (1 + tolerance)) ELSE t.high END
                AS declared_high_tol,
            coalesce(p.n_parts, 0) AS n_parts, coalesce(p.n_unknown, 0) AS n_unknown,
            p.sum_low AS sum_low_tol, p.sum_high AS sum_high_tol,

@@ -14,23 +14,10 @@ from __future__ import annotations
 
 import re
 
+from tasks.parse.conflict.categories import number_category, split_between
 from tasks.parse.conflict.numbers import Quantity, find_quantities
 from tasks.parse.render import MARKER_RE, Line, marker_index
 
-# Longest words first: 伤亡 before 伤, 死亡 before 死.
-_CATEGORY_WORDS = [
-    ("casualties", ["伤亡", "傷亡", "casualties", "losses"]),
-    ("displaced", ["流离失所", "流離失所", "displaced", "idps", "internally displaced"]),
-    ("refugees", ["难民", "難民", "refugees"]),
-    ("civilians", ["平民", "civilians", "civilian"]),
-    ("captured", ["被俘", "俘虏", "俘虜", "俘", "captured", "pow", "pows", "prisoners"]),
-    ("missing", ["失踪", "失蹤", "missing", "mia"]),
-    ("killed", ["阵亡", "陣亡", "战死", "戰死", "被杀", "被殺", "killed", "kia"]),
-    ("wounded", ["受伤", "受傷", "负伤", "負傷", "伤", "傷", "wounded", "injured", "wia"]),
-    ("dead", ["死亡", "死", "dead", "deaths", "died"]),
-    ("troops", ["士兵", "军人", "軍人", "部队", "部隊", "兵", "troops", "soldiers", "personnel",
-                "fighters", "militants", "men"]),
-]
 _TOTAL_RE = re.compile(r"总计|總計|合计|合計|共计|共計|总共|總共|总数|總數|\btotal\b|\boverall\b", re.I)
 _VAGUE_RE = re.compile(r"多人|数人|數人|数百|數百|数千|數千|大量|不详|不詳|未知|"
                        r"\bmany\b|\bseveral\b|\bunknown\b|\bdozens\b|\bhundreds\b|\bthousands\b", re.I)
@@ -39,53 +26,25 @@ _AS_OF_RE = re.compile(
     r"(?:(?:January|February|March|April|May|June|July|August|September|October|November|December)"
     r"\s+)?\d{4})\s*[)）]", re.I)
 _PAREN_RE = re.compile(r"[（(][^（()）]*[)）]")
+# A figure keeps a copy of its wikitext line; on a line with more numbers than this, only its own
+# text (so parse time and memory stay linear in the size of a field).
+_MAX_LINE_COPIES = 20
 
 
-def _word_pattern(word: str):
-    # Latin words match whole words only ("men" is not in "movement"); CJK words anywhere.
-    return re.compile(rf"\b{re.escape(word)}\b") if re.search(r"[a-z]", word) else None
-
-
-_CATEGORY_PATTERNS = [(category, [(word, _word_pattern(word)) for word in words])
-                      for category, words in _CATEGORY_WORDS]
-
-
-def _categories(window: str) -> list[str]:
-    lowered = window.lower()
-    found: list[str] = []
-    for category, words in _CATEGORY_PATTERNS:
-        for word, pattern in words:
-            hit = pattern.search(lowered) if pattern is not None else word in lowered
-            if hit:
-                if category not in found:
-                    found.append(category)
-                lowered = lowered.replace(word, " ")
-                break
-    return found
-
-
-def _default_category(role: str) -> str:
-    return {"strength": "troops", "units": "troops", "casualties": "casualties"}.get(role, "other")
-
-
-def _category(window: str, role: str) -> str:
-    cats = [c for c in _categories(window) if not (c == "troops" and role == "casualties")]
-    if len(cats) == 1:
-        return cats[0]
-    if len(cats) > 1:
-        return "casualties" if {"killed", "wounded", "captured", "missing", "dead"} & set(cats) \
-            else cats[0]
-    return _default_category(role)
-
-
-def _in_parentheses(text: str, pos: int) -> bool:
+def _paren_flags(text: str, positions: list[int]) -> list[bool]:
+    """For each position (ascending), whether it stands inside parentheses. One pass: linear."""
+    flags: list[bool] = []
     depth = 0
-    for ch in text[:pos]:
-        if ch in "(（":
-            depth += 1
-        elif ch in ")）" and depth:
-            depth -= 1
-    return depth > 0
+    cursor = 0
+    for pos in positions:
+        for ch in text[cursor:pos]:
+            if ch in "(（":
+                depth += 1
+            elif ch in ")）" and depth:
+                depth -= 1
+        cursor = max(cursor, pos)
+        flags.append(depth > 0)
+    return flags
 
 
 def _label_before(text: str, start: int) -> str | None:
@@ -116,6 +75,7 @@ def field_figures(field: str, role: str, side: int | None, lines: list[Line]) ->
     line_rows: list[list[dict]] = []  # rows of each line, parallel to lines
     pending_total = False
     last_entity: dict[int, tuple[str | None, str | None]] = {}
+    label: dict[int, str] = {}  # per block: the last line without numbers (a label for the next)
     for line in lines:
         text = line.text
         plain = line.plain
@@ -126,18 +86,22 @@ def field_figures(field: str, role: str, side: int | None, lines: list[Line]) ->
         as_of_match = _AS_OF_RE.search(MARKER_RE.sub("", text))
         as_of = as_of_match.group(1) if as_of_match else None
         block_entity = last_entity.get(line.block, (None, None))
-        # Every quantity or vague word, in order: each one's words run up to the next one.
+        # Every quantity or vague word, in order: the words between two of them are shared.
         spots = sorted([(q.start, q.end, q) for q in quantities]
                        + [(m.start(), m.end(), m) for m in vague], key=lambda spot: spot[0])
+        in_parens = _paren_flags(text, [spot[0] for spot in spots])
+        lead = MARKER_RE.sub("", text[:spots[0][0]]) if spots else ""
+        context = " ".join(x for x in (line.list_title, label.get(line.block)) if x)
+        own_line = len(spots) <= _MAX_LINE_COPIES
         current: list[dict] = []
+        before = lead
         for i, (start, end, spot) in enumerate(spots):
             next_start = spots[i + 1][0] if i + 1 < len(spots) else len(text)
-            window = MARKER_RE.sub("", text[end:next_start])
-            before = MARKER_RE.sub("", text[spots[i - 1][1] if i else 0:start])
-            category = _category(window, role)
-            if category == _default_category(role) and role != "casualties":
-                category = _category(before + " " + window, role)
-            annotation = _in_parentheses(text, start)
+            between = MARKER_RE.sub("", text[end:next_start])
+            after, next_before = split_between(between) if i + 1 < len(spots) else (between, "")
+            category = number_category(role, after, before, lead, context)
+            before = next_before
+            annotation = in_parens[i]
             is_total = (has_total_word or pending_total) and not annotation
             entity, code = line.entity, line.country_code
             if entity is None and not annotation:
@@ -146,16 +110,19 @@ def field_figures(field: str, role: str, side: int | None, lines: list[Line]) ->
             if entity is None and not is_total:
                 entity, code = block_entity  # "400人被俘" goes on about the flag above it
             refs = _refs_between(line, end, next_start)
+            raw = line.raw.strip() if own_line else MARKER_RE.sub("", text[start:next_start]).strip()
             if isinstance(spot, Quantity):
                 current.append(_row(field, side, line, spot.low, spot.high, spot.qualifier,
-                                    category, annotation, entity, code, as_of, refs, is_total))
+                                    category, annotation, entity, code, as_of, refs, is_total, raw))
             else:
                 current.append(_row(field, side, line, None, None, "approx", category, False,
-                                    entity, code, as_of, refs, False))
+                                    entity, code, as_of, refs, False, raw))
                 issues.append({"field": field, "severity": "warning", "code": "vague_number",
                                "message": f"{field}: '{spot.group(0)}' is not a number; "
                                           "stored with no value",
-                               "raw": line.raw.strip()[:500]})
+                               "raw": raw[:500]})
+        if not spots and plain and not line.refs:
+            label[line.block] = plain[:80]
         if current:
             pending_total = False
             if line.entity is not None:
@@ -176,11 +143,11 @@ def field_figures(field: str, role: str, side: int | None, lines: list[Line]) ->
 
 
 def _row(field, side, line: Line, low, high, qualifier, category, annotation, entity, code,
-         as_of, refs, is_total) -> dict:
+         as_of, refs, is_total, raw) -> dict:
     return {"field": field, "side": side, "block": line.block, "entity": entity,
             "country_code": code, "category": category, "low": low, "high": high,
             "qualifier": qualifier, "as_of": as_of, "is_total": is_total,
-            "is_annotation": annotation, "raw": line.raw.strip(), "ref_names": refs,
+            "is_annotation": annotation, "raw": raw, "ref_names": refs,
             "breakdown": None}
 
 

@@ -2,7 +2,7 @@
 
     "6,000－7,000"  → (6000, 7000, exact)      "约50"      → (50, 50, approx)
     "23,564人以上"   → (23564, None, at_least) "1.2万"     → (12000, 12000, exact)
-    "至少1,000–1,500" → (1000, None, at_least)  "三千"      → (3000, 3000, exact)
+    "至少1,000–1,500" → (1000, 1500, at_least)  "三千"      → (3000, 3000, exact)
     "c. 2.5 million" → (2500000, 2500000, approx)
 Dates are not quantities: "2012年", "4月", "(2012–17)", "17–19 January".
 """
@@ -112,7 +112,8 @@ def find_quantities(text: str) -> list[Quantity]:
         # A range written high-to-low ("65–6") covers the same numbers: store it as [6, 65].
         low_i, high_i = sorted((round(low), round(high)))
         if qualifier == "at_least":
-            high_out: int | None = None
+            # "至少1,000–1,500": the range as written keeps both ends; the interval is still open.
+            high_out: int | None = high_i if match["n2"] else None
         elif qualifier == "at_most":
             low_i, high_out = 0, max(low_i, high_i)
         else:
