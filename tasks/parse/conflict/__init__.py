@@ -61,7 +61,7 @@ def read_value(name: str, code, lang: str | None, conflict_box: bool,
         if role == "combatant":
             reading.belligerents = field_belligerents(english, side, lines)
         else:
-            reading.figures, reading.issues = field_figures(english, role, side, lines)
+            reading.figures, reading.issues = field_figures(english, role, side, lines, lang)
         return reading
     except READ_ERRORS as exc:
         label = mapped[0] if mapped is not None else name

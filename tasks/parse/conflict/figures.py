@@ -68,7 +68,8 @@ def _refs_between(line: Line, start: int, end: int) -> list[str]:
     return [line.refs[marker_index(c)] for c in MARKER_RE.findall(line.text[start:end])]
 
 
-def field_figures(field: str, role: str, side: int | None, lines: list[Line]) -> tuple[list[dict], list[dict]]:
+def field_figures(field: str, role: str, side: int | None, lines: list[Line],
+                  lang: str | None = None) -> tuple[list[dict], list[dict]]:
     """Rows of the figures table (without wiki/rev_id/box_idx) and parse issues for one field."""
     rows: list[dict] = []
     issues: list[dict] = []
@@ -79,7 +80,7 @@ def field_figures(field: str, role: str, side: int | None, lines: list[Line]) ->
     for line in lines:
         text = line.text
         plain = line.plain
-        quantities = find_quantities(text)
+        quantities = find_quantities(text, lang)
         vague = [m for m in _VAGUE_RE.finditer(text)
                  if not any(q.start <= m.start() < q.end for q in quantities)]
         has_total_word = bool(_TOTAL_RE.search(plain))

@@ -14,28 +14,55 @@ from dataclasses import dataclass
 
 import cn2an
 
-_NUM = r"(?:\d{1,3}(?:[,，]\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?|[零〇一二两兩三四五六七八九十][零〇一二两兩三四五六七八九十百千万萬亿億]*)"
-_MULT = r"(?:万|萬|千|百万|百萬|亿|億|\s?thousand|\s?million|\s?billion)"
+_CJK_NUM = r"[零〇一二两兩三四五六七八九十][零〇一二两兩三四五六七八九十百千万萬亿億]*"
+_NUM = rf"(?:\d{{1,3}}(?:[,，]\d{{3}})+(?:\.\d+)?|\d+(?:\.\d+)?|{_CJK_NUM})"
+# Wikis that group thousands with a dot or a space and write decimals with a comma.
+CONTINENTAL = {"de", "fr", "es", "it", "ru", "pt", "nl", "pl", "uk", "sv", "cs", "tr"}
+_NUM_CONTINENTAL = (rf"(?:\d{{1,3}}(?:\.\d{{3}})+(?![\d,])|\d{{1,3}}(?:[ \u00a0\u202f\u2009]\d{{3}})+(?!\d)"
+                    rf"|\d+,\d{{1,2}}(?!\d)|\d{{1,3}}(?:,\d{{3}})+|\d+|{_CJK_NUM})")
+_MULT = (r"(?:万|萬|千|百万|百萬|亿|億|\s?thousand|\s?million|\s?billion|\s?millions?(?:\s+de)?|"
+         r"\s?millones(?:\s+de)?|\s?milioni|\s?mio\.?|\s?millionen|\s?mrd\.?|\s?млн\.?|"
+         r"\s?тыс\.?|\s?тысяч[аи]?|\s?tsd\.?|\s?mille|\s?mila)")
 _SEP = r"(?:[-–—－~～]|\s+to\s+|至|到)"
 _PRE = (r"(?:约|約|大约|大約|近|将近|將近|至少|最少|超过|超過|逾|不少于|不少於|最多|不超过|不超過|"
-        r"about|around|approximately|approx\.?|c\.|ca\.|circa|nearly|over|more than|at least|"
-        r"up to|at most|fewer than|less than|under|~|～|>|<|≥|≤)")
-_POST = r"(?:(?:人|名)?(?:以上|左右|以下)|\+|余|餘|多(?!人)|\s?or more|\s?plus)"
+        r"about|around|approximately|approx\.?|c\.|ca\.|circa|nearly|almost|roughly|some|over|more than|"
+        r"at least|up to|at most|fewer than|less than|under|"
+        r"environ|env\.|près de|plus de|au moins|jusqu'à|etwa|rund|ungefähr|mindestens|über|mehr als|bis zu|"
+        r"около|ок\.|примерно|почти|более чем|более|свыше|не менее|до|"
+        r"aproximadamente|aprox\.|cerca de|unos|unas|más de|al menos|hasta|"
+        r"quasi|oltre|almeno|fino a|più di|~|～|>|<|≥|≤)")
+_POST = r"(?:(?:人|名)?(?:以上|左右|以下|程度|超)|\+|余|餘|多(?!人)|\s?or more|\s?plus)"
 
-QUANTITY_RE = re.compile(
-    rf"(?P<pre>{_PRE}\s*)?(?P<n1>{_NUM})(?P<m1>{_MULT})?"
-    rf"(?:\s*(?P<sep>{_SEP})\s*(?P<n2>{_NUM})(?P<m2>{_MULT})?)?(?P<post>{_POST})?",
-    re.IGNORECASE)
+
+def _quantity_re(number: str) -> re.Pattern:
+    return re.compile(
+        rf"(?<![A-Za-z0-9.,])(?P<pre>{_PRE}\s*)?(?P<n1>{number})(?P<m1>{_MULT}(?![a-zа-я]))?"
+        rf"(?:\s*(?P<sep>{_SEP})\s*(?P<n2>{number})(?P<m2>{_MULT}(?![a-zа-я]))?)?(?P<post>{_POST})?",
+        re.IGNORECASE)
+
+
+QUANTITY_RE = _quantity_re(_NUM)
+QUANTITY_RE_CONTINENTAL = _quantity_re(_NUM_CONTINENTAL)
+# Ordinals and names are not counts: 第3旅, 1st Division, 3e régiment, Su-25, T-72, No. 5, #3.
+_ORDINAL_AFTER = re.compile(r"(?:st|nd|rd|th|e|er|re|ème|eme|-?я|-?й|-?го|º|ª|°)(?![a-zа-я])", re.I)
+_NAME_BEFORE = re.compile(r"(?:第|[A-Za-zА-Яа-я]-?|No\.\s?|#|№\s?)$")
 
 _APPROX = {"约", "約", "大约", "大約", "近", "将近", "將近", "about", "around", "approximately",
-           "approx", "approx.", "c.", "ca.", "circa", "nearly", "~", "～", "左右"}
+           "approx", "approx.", "c.", "ca.", "circa", "nearly", "almost", "roughly", "some", "~", "～",
+           "左右", "程度", "environ", "env.", "près de", "etwa", "rund", "ungefähr", "около", "ок.",
+           "примерно", "почти", "aproximadamente", "aprox.", "cerca de", "unos", "unas", "quasi"}
 _AT_LEAST = {"至少", "最少", "超过", "超過", "逾", "不少于", "不少於", "over", "more than", "at least",
-             ">", "≥", "+", "以上", "余", "餘", "多", "or more", "plus"}
+             ">", "≥", "+", "以上", "余", "餘", "多", "超", "or more", "plus", "plus de", "au moins",
+             "mindestens", "über", "mehr als", "более чем", "более", "свыше", "не менее", "más de",
+             "al menos", "oltre", "almeno", "più di"}
 _AT_MOST = {"最多", "不超过", "不超過", "up to", "at most", "fewer than", "less than", "under", "<",
-            "≤", "以下"}
+            "≤", "以下", "jusqu'à", "bis zu", "до", "hasta", "fino a"}
 _MULTIPLIERS = {"万": 10_000, "萬": 10_000, "千": 1_000, "百万": 1_000_000, "百萬": 1_000_000,
                 "亿": 100_000_000, "億": 100_000_000, "thousand": 1_000, "million": 1_000_000,
-                "billion": 1_000_000_000}
+                "billion": 1_000_000_000, "millions": 1_000_000, "millones": 1_000_000,
+                "milioni": 1_000_000, "mio": 1_000_000, "millionen": 1_000_000, "mrd": 1_000_000_000,
+                "млн": 1_000_000, "тыс": 1_000, "тысяч": 1_000, "тысяча": 1_000, "тысячи": 1_000,
+                "tsd": 1_000, "mille": 1_000, "mila": 1_000}
 _MONTHS = ("january", "february", "march", "april", "may", "june", "july", "august", "september",
            "october", "november", "december", "jan ", "feb ", "mar ", "apr ", "jun ", "jul ",
            "aug ", "sep ", "oct ", "nov ", "dec ")
@@ -55,14 +82,17 @@ class Quantity:
     text: str
 
 
-def _to_number(token: str, multiplier: str | None) -> float:
+def _to_number(token: str, multiplier: str | None, continental: bool = False) -> float:
+    if continental:
+        token = re.sub(r"[ .\u00a0\u202f\u2009]", "", token) if not re.fullmatch(r"\d+,\d{1,2}", token) \
+            else token.replace(",", ".")
     token = token.replace(",", "").replace("，", "")
     if re.fullmatch(r"\d+(?:\.\d+)?", token):
         value = float(token)
     else:
         value = float(cn2an.cn2an(token.replace("兩", "两").replace("〇", "零"), "smart"))
     if multiplier:
-        value *= _MULTIPLIERS[multiplier.strip().lower()]
+        value *= _MULTIPLIERS[re.sub(r"\s+de$|\.$", "", multiplier.strip().lower())]
     return value
 
 
@@ -90,22 +120,29 @@ def _is_date(text: str, match: re.Match) -> bool:
     return before.rstrip().endswith(_MONTHS)
 
 
-def find_quantities(text: str) -> list[Quantity]:
-    """Every quantity in ``text``, left to right (dates skipped)."""
+def find_quantities(text: str, lang: str | None = None) -> list[Quantity]:
+    """Every quantity in ``text``, left to right (dates, ordinals and names skipped).
+
+    On wikis of ``CONTINENTAL`` languages, "12.000" and "12 000" are twelve thousand and "1,5" is
+    one and a half."""
+    continental = lang in CONTINENTAL
     found: list[Quantity] = []
-    for match in QUANTITY_RE.finditer(text):
+    for match in (QUANTITY_RE_CONTINENTAL if continental else QUANTITY_RE).finditer(text):
         n1 = match["n1"]
+        if not match["pre"] and (_NAME_BEFORE.search(text, max(0, match.start() - 6), match.start())
+                                 or _ORDINAL_AFTER.match(text, match.end())):
+            continue
         if not re.search(r"\d", n1) and not match["m1"] and not re.match(r"\s*(人|名)", text[match.end():]):
             continue  # Chinese numerals count only with a unit: 三千人, not 一些
         if _is_date(text, match):
             continue
         try:
-            low = _to_number(n1, match["m1"])
-            high = _to_number(match["n2"], match["m2"] or match["m1"]) if match["n2"] else low
+            low = _to_number(n1, match["m1"], continental)
+            high = _to_number(match["n2"], match["m2"] or match["m1"], continental) if match["n2"] else low
         except (ValueError, KeyError):
             continue
         if match["n2"] and match["m2"] and not match["m1"]:
-            low = _to_number(n1, match["m2"])  # "1–2万": both ends in ten-thousands
+            low = _to_number(n1, match["m2"], continental)  # "1–2万": both ends in ten-thousands
         if max(low, high) > MAX_QUANTITY:
             continue  # a digit run longer than any count (or inf): not a quantity
         qualifier = _qualifier(match["pre"], match["post"])
