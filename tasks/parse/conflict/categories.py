@@ -130,40 +130,57 @@ def _people(words: Words) -> str | None:
         core.update(part for part in category.split("+") if part in CORE)
     if core:
         return "+".join(c for c in CORE if c in core)
-    others = [c for c in words.people if c not in ("troops",)]
+    others = [c for c in words.people if c != "troops"]
     return others[0] if others else None
 
 
-def _from(words: Words, role: str, lost: bool) -> str | None:
+def _decide(words: Words, role: str, lost: bool) -> str | None:
+    """A category from one piece of text, or None when it says nothing of the kind."""
     if words.equipment:
         kind = words.equipment[0]
         return f"{kind}_lost" if lost else kind
     if words.formations:
         return "formations"
-    return _people(words)
+    people = _people(words)
+    if people is not None:
+        return people
+    if "troops" in words.people and role != "casualties":
+        return "troops"  # "20 soldiers killed" is killed; "20 soldiers" in a casualties field says nothing
+    return None
+
+
+_NEAR_END_RE = re.compile(r"[(（\[;；:：]")
 
 
 def default_category(role: str) -> str:
     return {"strength": "troops", "units": "troops", "casualties": "casualties"}.get(role, "other")
 
 
-def number_category(role: str, after: str, before: str, lead: str = "", context: str = "") -> str:
-    """The category of one number from its own words (``after``, ``before``), the line's lead-in
-    and the line's context, in that order; else the role's default."""
+def number_category(role: str, after: str, before: str, lead: str = "", context: str = "",
+                    inherit: str | None = None) -> str:
+    """The category of one number from, in order: a measure word right after it; its own words
+    after it (up to a bracket or a colon first: "100,000+ sailors (… ships)" counts sailors), then
+    all of them; its words before; the category of the number a parenthesis annotates
+    (``inherit``: "202 captured (183 laborers, 19 soldiers)"); the line's lead-in; the line's
+    context; else the role's default."""
     measure_re, measures = _measure_re()
-    segments = [read_words(after), read_words(before), read_words(lead), read_words(context)]
-    own = segments[0]
-    is_loss = any(s.loss for s in segments[:2]) or (role == "casualties" and not own.not_loss)
+    near = after[:m.start()] if (m := _NEAR_END_RE.search(after)) else after
+    own = [read_words(near), read_words(after), read_words(before)]
+    is_loss = any(s.loss for s in own) or (role == "casualties" and not own[1].not_loss)
     measure = measure_re.match(after)
     if measure:
         kind = measures[measure.group(1)]
         if kind == "formations":
             return kind
         return f"{kind}_lost" if is_loss else kind
-    for words in segments:
-        category = _from(words, role, is_loss)
+    for words in own:
+        category = _decide(words, role, is_loss)
         if category is not None:
             return category
-    if any("troops" in s.people for s in segments[:2]) and role != "casualties":
-        return "troops"
+    if inherit is not None:
+        return inherit
+    for text in (lead, context):
+        category = _decide(read_words(text), role, is_loss)
+        if category is not None:
+            return category
     return default_category(role)

@@ -100,9 +100,10 @@ def field_figures(field: str, role: str, side: int | None, lines: list[Line],
             next_start = spots[i + 1][0] if i + 1 < len(spots) else len(text)
             between = MARKER_RE.sub("", text[end:next_start])
             after, next_before = split_between(between) if i + 1 < len(spots) else (between, "")
-            category = number_category(role, after, before, lead, context)
-            before = next_before
             annotation = in_parens[i]
+            inherit = current[-1]["category"] if annotation and current else None
+            category = number_category(role, after, before, lead, context, inherit)
+            before = next_before
             is_total = (has_total_word or pending_total) and not annotation
             entity, code = line.entity, line.country_code
             if entity is None and not annotation:

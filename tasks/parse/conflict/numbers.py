@@ -33,11 +33,15 @@ _PRE = (r"(?:约|約|大约|大約|近|将近|將近|至少|最少|超过|超過
         r"quasi|oltre|almeno|fino a|più di|~|～|>|<|≥|≤)")
 _POST = r"(?:(?:人|名)?(?:以上|左右|以下|程度|超)|\+|余|餘|多(?!人)|\s?or more|\s?plus)"
 
+# Ref markers (tasks.parse.render) may stand between the ends of a range: 14<ref/>–16.
+_MARKS = r"(?:\ue000.\ue001\s*)*"
+
 
 def _quantity_re(number: str) -> re.Pattern:
     return re.compile(
         rf"(?<![A-Za-z0-9.,])(?P<pre>{_PRE}\s*)?(?P<n1>{number})(?P<m1>{_MULT}(?![a-zа-я]))?"
-        rf"(?:\s*(?P<sep>{_SEP})\s*(?P<n2>{number})(?P<m2>{_MULT}(?![a-zа-я]))?)?(?P<post>{_POST})?",
+        rf"(?:\s*{_MARKS}(?P<sep>{_SEP})\s*{_MARKS}(?P<n2>{number})(?P<m2>{_MULT}(?![a-zа-я]))?)?"
+        rf"(?P<post>{_POST})?",
         re.IGNORECASE)
 
 
@@ -107,9 +111,19 @@ def _qualifier(pre: str | None, post: str | None) -> str:
     return "exact"
 
 
+_MONTH_AFTER = re.compile(
+    r"\s*(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec|janv|févr|mars|avr|mai|juin|juil|août|"
+    r"sept|déc|januar|februar|märz|juni|juli|oktober|dezember|enero|febrero|marzo|abril|mayo|junio|julio|"
+    r"agosto|septiembre|octubre|noviembre|diciembre|gennaio|febbraio|aprile|maggio|giugno|luglio|"
+    r"settembre|ottobre|dicembre|января|февраля|марта|апреля|мая|июня|июля|августа|сентября|октября|"
+    r"ноября|декабря)(?![a-zà-ÿ])", re.IGNORECASE)
+_MONTH_WORD = r"[a-zà-ÿа-я]+"
+
+
 def _is_date(text: str, match: re.Match) -> bool:
     after = text[match.end():match.end() + 12].lower()
-    if _DATE_AFTER.match(text, match.end()) or after.lstrip().startswith(_MONTHS):
+    if _DATE_AFTER.match(text, match.end()) or after.lstrip().startswith(_MONTHS) \
+            or (_MONTH_AFTER.match(text, match.end()) and not match["pre"]):
         return True
     n1 = match["n1"]
     # A bare year (1800-2100, no separators) not followed by a unit is a date or a period.
