@@ -192,3 +192,32 @@ def test_each_run_publishes_a_markdown_artifact(tmp_path):
     mine = [a for a in asyncio.run(artifacts()) if a.flow_run_id == state.state_details.flow_run_id]
     assert len(mine) == 1 and mine[0].type == "markdown"
     assert "totals\\_reconcile" in mine[0].data and "European Union" in mine[0].data
+
+
+def test_an_older_parser_version_is_re_derived(history_dump, tmp_path):
+    """A warehouse written by parser version 2 (categories before the typed model) is re-derived
+    by the next run: every revision gets the current version and the current rows, none twice."""
+    import duckdb
+
+    from flows.ingest import ingest
+    from tasks.parse import PARSER_VERSION
+
+    db = tmp_path / "w.duckdb"
+    ingest(dump=str(history_dump), db=str(db), return_state=True)
+    clean = _counts(db)
+    typed = "SELECT count(*) FROM figures WHERE category = 'killed+captured+missing'"
+    typed_rows = _query(db, typed)[0][0]  # the seed's 至少1,000–1,500人阵亡、被俘或失踪
+    assert typed_rows >= 5
+    con = duckdb.connect(str(db))  # what version 2 stored: the untyped total, an old version
+    con.execute("UPDATE figures SET category = 'casualties', high = NULL "
+                "WHERE category = 'killed+captured+missing'")
+    con.execute("UPDATE revisions SET parser_version = ?", [PARSER_VERSION - 1])
+    con.close()
+    ingest(dump=str(history_dump), db=str(db), return_state=True)
+    assert {t: _counts(db)[t] for t in DATA_TABLES} == {t: clean[t] for t in DATA_TABLES}
+    assert _query(db, "SELECT DISTINCT parser_version FROM revisions") == [(PARSER_VERSION,)]
+    assert _query(db, typed)[0][0] == typed_rows
+    assert _query(db, "SELECT DISTINCT high FROM figures WHERE category = 'killed+captured+missing'") \
+        == [(1500,)]
+    assert _query(db, "SELECT n_revisions_loaded, n_revisions_skipped FROM runs ORDER BY started_at") \
+        == [(6, 0), (6, 0)]

@@ -134,8 +134,10 @@ def _people(words: Words) -> str | None:
     return others[0] if others else None
 
 
-def _decide(words: Words, role: str, lost: bool) -> str | None:
+def _decide(words: Words, role: str, lost: bool, people_only: bool = False) -> str | None:
     """A category from one piece of text, or None when it says nothing of the kind."""
+    if people_only:  # 炮艇战队伤亡11人: the 人 says these are people, whatever the words name
+        words = Words(people=words.people)
     if words.equipment:
         kind = words.equipment[0]
         return f"{kind}_lost" if lost else kind
@@ -149,6 +151,7 @@ def _decide(words: Words, role: str, lost: bool) -> str | None:
     return None
 
 
+_PEOPLE_MEASURE_RE = re.compile(r"\s*(?:余|餘|多)?\s*(?:人|名)")
 _NEAR_END_RE = re.compile(r"[(（\[;；:：]")
 
 
@@ -173,14 +176,15 @@ def number_category(role: str, after: str, before: str, lead: str = "", context:
         if kind == "formations":
             return kind
         return f"{kind}_lost" if is_loss else kind
+    people_only = bool(_PEOPLE_MEASURE_RE.match(after))
     for words in own:
-        category = _decide(words, role, is_loss)
+        category = _decide(words, role, is_loss, people_only)
         if category is not None:
             return category
     if inherit is not None:
         return inherit
     for text in (lead, context):
-        category = _decide(read_words(text), role, is_loss)
+        category = _decide(read_words(text), role, is_loss, people_only)
         if category is not None:
             return category
     return default_category(role)

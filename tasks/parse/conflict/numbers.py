@@ -24,7 +24,7 @@ _MULT = (r"(?:万|萬|千|百万|百萬|亿|億|\s?thousand|\s?million|\s?billio
          r"\s?millones(?:\s+de)?|\s?milioni|\s?mio\.?|\s?millionen|\s?mrd\.?|\s?млн\.?|"
          r"\s?тыс\.?|\s?тысяч[аи]?|\s?tsd\.?|\s?mille|\s?mila)")
 _SEP = r"(?:[-–—－~～]|\s+to\s+|至|到)"
-_PRE = (r"(?:约|約|大约|大約|近|将近|將近|至少|最少|超过|超過|逾|不少于|不少於|最多|不超过|不超過|"
+_PRE = (r"(?:约|約|大约|大約|近|将近|將近|至少|最少|超过|超過|逾|不少于|不少於|多于|多於|高于|高於|不下|最多|不超过|不超過|"
         r"about|around|approximately|approx\.?|c\.|ca\.|circa|nearly|almost|roughly|some|over|more than|"
         r"at least|up to|at most|fewer than|less than|under|"
         r"environ|env\.|près de|plus de|au moins|jusqu'à|etwa|rund|ungefähr|mindestens|über|mehr als|bis zu|"
@@ -33,6 +33,13 @@ _PRE = (r"(?:约|約|大约|大約|近|将近|將近|至少|最少|超过|超過
         r"quasi|oltre|almeno|fino a|più di|~|～|>|<|≥|≤)")
 _POST = r"(?:(?:人|名)?(?:以上|左右|以下|程度|超)|\+|余|餘|多(?!人)|\s?or more|\s?plus)"
 
+_CJK_COUNTED = re.compile(r"\s*(?:余|餘|多)?(?:人|名|艘|架|辆|輛|门|門|个|個|匹|隻|只|条|條|萬|万)")
+# A number written against a unit word without 个/個 names that unit (第5軍, 31大队, 225團) or a
+# model (62型, 55甲型): it is not a count.
+_DESIGNATION = re.compile(r"(?:大队|大隊|中队|中隊|支队|支隊|团|團|营|營|连|連|师|師|旅|军|軍|集团军|集團軍|"
+                          r"联队|聯隊|纵队|縱隊|兵团|兵團|[甲乙丙丁]?型|式|号|號)")
+_ID_LIST = re.compile(r"[（(]\s*\d+(?:\s*[、,，]\s*\d+){2,}\s*[)）]")
+_LIST_NUMBER = re.compile(r"[.．、)）](?!\d)")
 # Ref markers (tasks.parse.render) may stand between the ends of a range: 14<ref/>–16.
 _MARKS = r"(?:\ue000.\ue001\s*)*"
 
@@ -55,7 +62,7 @@ _APPROX = {"约", "約", "大约", "大約", "近", "将近", "將近", "about",
            "approx", "approx.", "c.", "ca.", "circa", "nearly", "almost", "roughly", "some", "~", "～",
            "左右", "程度", "environ", "env.", "près de", "etwa", "rund", "ungefähr", "около", "ок.",
            "примерно", "почти", "aproximadamente", "aprox.", "cerca de", "unos", "unas", "quasi"}
-_AT_LEAST = {"至少", "最少", "超过", "超過", "逾", "不少于", "不少於", "over", "more than", "at least",
+_AT_LEAST = {"至少", "最少", "超过", "超過", "逾", "不少于", "不少於", "多于", "多於", "高于", "高於", "不下", "over", "more than", "at least",
              ">", "≥", "+", "以上", "余", "餘", "多", "超", "or more", "plus", "plus de", "au moins",
              "mindestens", "über", "mehr als", "более чем", "более", "свыше", "не менее", "más de",
              "al menos", "oltre", "almeno", "più di"}
@@ -90,6 +97,8 @@ def _to_number(token: str, multiplier: str | None, continental: bool = False) ->
     if continental:
         token = re.sub(r"[ .\u00a0\u202f\u2009]", "", token) if not re.fullmatch(r"\d+,\d{1,2}", token) \
             else token.replace(",", ".")
+    elif not multiplier and re.fullmatch(r"\d{1,3}\.000", token):
+        token = token.replace(".", "")  # "c. 5.000" on an English wiki: five thousand, not five
     token = token.replace(",", "").replace("，", "")
     if re.fullmatch(r"\d+(?:\.\d+)?", token):
         value = float(token)
@@ -141,13 +150,19 @@ def find_quantities(text: str, lang: str | None = None) -> list[Quantity]:
     one and a half."""
     continental = lang in CONTINENTAL
     found: list[Quantity] = []
+    id_lists = [(m.start(), m.end()) for m in _ID_LIST.finditer(text)]
     for match in (QUANTITY_RE_CONTINENTAL if continental else QUANTITY_RE).finditer(text):
         n1 = match["n1"]
+        if any(start <= match.start() < end for start, end in id_lists):
+            continue  # （103、105、174、177）: hull or unit numbers, not counts
         if not match["pre"] and (_NAME_BEFORE.search(text, max(0, match.start() - 6), match.start())
                                  or _ORDINAL_AFTER.match(text, match.end())):
             continue
-        if not re.search(r"\d", n1) and not match["m1"] and not re.match(r"\s*(人|名)", text[match.end():]):
-            continue  # Chinese numerals count only with a unit: 三千人, not 一些
+        if not re.search(r"\d", n1) and not match["m1"] and not _CJK_COUNTED.match(text, match.end()):
+            continue  # Chinese numerals count only with a unit: 三千人, 两艘, not 一些
+        if _DESIGNATION.match(text, match.end()) or (
+                not text[:match.start()].strip() and _LIST_NUMBER.match(text, match.end())):
+            continue  # 31大队, 225團, 62型 name a unit or a model; "2.海軍：" numbers a list
         if _is_date(text, match):
             continue
         try:
