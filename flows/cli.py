@@ -89,6 +89,7 @@ def run(
       infobox run --file article.wikitext
       infobox run --wiki zh --title 马利北部冲突 --user-agent "my-study/1.0 (me@example.org)"
       infobox run --wiki zh --tracked
+      infobox run --wiki en --title "Mali War" --retry-after-max 600
       infobox run --dump big-history.xml.bz2 --dask tcp://127.0.0.1:8786
     """
     from flows.runner import preflight, run_ingest, tracked_titles

@@ -23,6 +23,8 @@ def test_example_config_loads():
     assert config.db.name == "warehouse.duckdb" and config.lock_wait_seconds == 120
     hourly = parameters(config, config.schedules[0])
     assert hourly["titles"] == ["马利北部冲突"] and hourly["scheduled"] is True
+    assert hourly["discover"] == [{"template": "Infobox military conflict", "limit": 20}]
+    assert hourly["retry_after_max_seconds"] == 300
     assert hourly["user_agent"] == "mali-conflict-study/1.0 (analyst@example.org)"
     assert parameters(config, config.schedules[2])["dump"].endswith("northern_mali_conflict.xml")
 
