@@ -39,6 +39,10 @@ EXIT_ERROR = 1
 EXIT_CRITICAL = 3
 
 DbOption = Annotated[Path, typer.Option("--db", help="DuckDB warehouse file.")]
+RetryAfterMaxOption = Annotated[Optional[float], typer.Option(
+    "--retry-after-max", min=0, max=86_400,
+    help="Longest wait (s) a server's Retry-After is honoured for; longer asks are cut to it, "
+         "with a warning. Default 300.")]
 
 
 class SqlFormat(str, Enum):
@@ -72,6 +76,7 @@ def run(
     tracked: Annotated[bool, typer.Option("--tracked", help="With --wiki: every page tracked for that wiki.")] = False,
     namespace: Annotated[Optional[list[int]], typer.Option(help="Dump only: keep pages of this namespace (repeatable).")] = None,
     dask: Annotated[Optional[str], typer.Option("--dask", help="Parse on this Dask scheduler (tcp://host:8786).")] = None,
+    retry_after_max: RetryAfterMaxOption = None,
 ) -> None:
     """Ingest revisions, load the warehouse, run the expectations, print a summary.
 
@@ -84,6 +89,7 @@ def run(
       infobox run --file article.wikitext
       infobox run --wiki zh --title 马利北部冲突 --user-agent "my-study/1.0 (me@example.org)"
       infobox run --wiki zh --tracked
+      infobox run --wiki en --title "Mali War" --retry-after-max 600
       infobox run --dump big-history.xml.bz2 --dask tcp://127.0.0.1:8786
     """
     from flows.runner import preflight, run_ingest, tracked_titles
@@ -96,7 +102,8 @@ def run(
         preflight(dump=dump, file=file, wiki=wiki, titles=title or None, db=db, lock_wait=lock_wait)
         code = run_ingest(dump=dump, file=file, wiki=wiki, titles=title or None, db=db, since=since,
                           until=until, user_agent=user_agent, show_progress=not quiet,
-                          lock_wait=lock_wait, namespaces=namespace, dask_address=dask)
+                          lock_wait=lock_wait, namespaces=namespace, dask_address=dask,
+                          retry_after_max=retry_after_max)
     except PipelineError as exc:
         _fail(str(exc))
     raise typer.Exit(code)
@@ -191,6 +198,7 @@ def discover(
     track: Annotated[bool, typer.Option("--track", help="Add them to the tracked pages.")] = False,
     user_agent: Annotated[Optional[str], typer.Option(help="User-Agent (name/version (contact)).")] = None,
     db: DbOption = DEFAULT_DB,
+    retry_after_max: RetryAfterMaxOption = None,
 ) -> None:
     """List the articles embedding a template (list=embeddedin); --track follows them.
 
@@ -202,12 +210,18 @@ def discover(
 
     try:
         pages = discover_pages(wiki, template, limit=limit, track=track, db=db,
-                               user_agent=user_agent)
+                               user_agent=user_agent, retry_after_max=retry_after_max,
+                               on_retry=_echo_retry)
     except PipelineError as exc:
         _fail(str(exc))
     for page_id, page_title in pages:
         typer.echo(f"{page_id}\t{page_title}")
     typer.echo(f"{len(pages)} page(s){' tracked in ' + str(db) if track else ''}", err=True)
+
+
+def _echo_retry(retry) -> None:
+    """Each wait of the API client on one line of stderr (tasks.sources.api.Retry)."""
+    typer.echo(("warning: " if retry.capped else "retry: ") + retry.describe(), err=True)
 
 
 @app.command()

@@ -1,201 +1,316 @@
-"""The pipeline's config: one TOML file → one typed object, read once at the edge.
+"""The pipeline's config: one TOML file → one typed, validated object, read once at the edge.
 
     data_dir    = "data"                      # warehouse.duckdb, reports/, gx/ and charts/ live here
     user_agent  = "mali-study/1.0 (me@example.org)"
     lock_wait_seconds = 60
+    retry_after_max_seconds = 300             # longest server-requested (Retry-After) wait honoured
 
     [[tracked]]                               # pages to follow, per wiki
     wiki = "zh"
     titles = ["马利北部冲突"]
-    discover = "Infobox military conflict"    # optional: also every page embedding this template
-    discover_limit = 50
+    discover = "Infobox military conflict"    # optional: also every page embedding this template,
+    discover_limit = 50                       # listed afresh by each scheduled run (at most this many)
 
     [[schedules]]                             # one Prefect deployment each
     name = "zh-hourly"
     cron = "0 * * * *"
     timezone = "UTC"
     wiki = "zh"                               # or: dump = "path/to/export.xml.bz2"
-    titles = []                               # empty: the tracked titles of that wiki
+    titles = []                               # empty: the tracked titles (and discoveries) of that wiki
+    batch_size = 50                           # revisions per load transaction
+    description = "…"
 
     [severities]                              # override expectations/severities.toml
     totals_reconcile = "warning"
 
-Every problem is a ConfigError naming the key: "schedules[0].cron: '61 * * * *' is not a valid
-cron expression".
+The models are pydantic (``extra="forbid"``, strict types: TOML has types, so "50" is not a
+number), and paths are checked when the file is read: a dump must exist, the data directory must
+be creatable and writable. Every problem is one ConfigError naming the file and the key:
+"pipeline.toml: schedules[0].cron: '61 * * * *' is not a valid cron expression".
 """
 
 from __future__ import annotations
 
+import tempfile
 import tomllib
-from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Annotated
+
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    PrivateAttr,
+    ValidationError,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
 
 from warehouse.errors import ConfigError
 
-_TOP_KEYS = {"data_dir", "user_agent", "lock_wait_seconds", "tracked", "schedules", "severities",
-             "approx_tolerance", "dask_address"}
-_TRACKED_KEYS = {"wiki", "titles", "discover", "discover_limit"}
-_SCHEDULE_KEYS = {"name", "cron", "timezone", "wiki", "titles", "dump", "batch_size", "description"}
+MAX_BATCH_SIZE = 10_000  # revisions per transaction; more only grows memory (docs/BENCHMARKS.md)
+MAX_DISCOVER_LIMIT = 5_000  # pages per template and run: each is a full history to fetch
+DEFAULT_DISCOVER_LIMIT = 50
 
 
-@dataclass(frozen=True)
-class Tracked:
-    wiki: str
-    titles: tuple[str, ...] = ()
-    discover: str | None = None
-    discover_limit: int | None = None
+def _page_title(value: str) -> str:
+    if not value.strip():
+        raise ValueError(f"expected a page title, got {value!r}")
+    return value
 
 
-@dataclass(frozen=True)
-class Schedule:
-    name: str
+def _wiki(value: str) -> str:
+    from tasks.sources.api import api_url
+    from warehouse.errors import FetchError
+
+    try:
+        api_url(value)
+    except FetchError as exc:
+        raise ValueError(str(exc)) from None
+    return value
+
+
+Title = Annotated[str, AfterValidator(_page_title)]
+Wiki = Annotated[str, AfterValidator(_wiki)]
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
+
+
+class Tracked(_Strict):
+    """Pages to follow on one wiki: named titles and/or every page embedding a template."""
+
+    wiki: Wiki
+    titles: list[Title] = []
+    discover: Annotated[str, Field(min_length=1)] | None = None
+    discover_limit: Annotated[int, Field(ge=1, le=MAX_DISCOVER_LIMIT)] | None = None
+
+    @model_validator(mode="after")
+    def _limit_needs_template(self) -> Tracked:
+        if self.discover_limit is not None and self.discover is None:
+            raise ValueError("discover_limit without discover: name the template to discover")
+        return self
+
+
+class Schedule(_Strict):
+    """One Prefect deployment: a source and a cron schedule."""
+
+    name: Annotated[str, Field(min_length=1)]
     cron: str
     timezone: str = "UTC"
-    wiki: str | None = None
-    titles: tuple[str, ...] = ()
+    wiki: Wiki | None = None
+    titles: list[Title] = []
     dump: str | None = None
-    batch_size: int | None = None
+    batch_size: Annotated[int, Field(ge=1, le=MAX_BATCH_SIZE)] | None = None
     description: str | None = None
 
+    @field_validator("cron")
+    @classmethod
+    def _cron(cls, cron: str) -> str:
+        # Prefect's own schedule model: what it accepts is what the deployment will run.
+        from prefect.client.schemas.schedules import CronSchedule
 
-@dataclass(frozen=True)
-class PipelineConfig:
-    data_dir: Path = Path("data")
+        try:
+            CronSchedule(cron=cron)
+        except ValidationError:
+            raise ValueError(f"{cron!r} is not a valid cron expression") from None
+        return cron
+
+    @field_validator("timezone")
+    @classmethod
+    def _timezone(cls, name: str) -> str:
+        from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+        try:
+            ZoneInfo(name)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(f"{name!r} is not a known time zone") from None
+        return name
+
+    @field_validator("dump")
+    @classmethod
+    def _dump_exists(cls, dump: str, info: ValidationInfo) -> str:
+        from tasks.sources.dump import check_dump
+        from warehouse.errors import DumpError
+
+        path = _resolve(dump, info)
+        try:
+            check_dump(path)
+        except DumpError as exc:
+            raise ValueError(str(exc)) from None
+        return str(path)
+
+    @model_validator(mode="after")
+    def _one_source(self) -> Schedule:
+        if bool(self.wiki) == bool(self.dump):
+            raise ValueError("give exactly one of wiki or dump")
+        return self
+
+
+class PipelineConfig(_Strict):
+    """The whole file. ``source`` is the file it was read from (None when built from a dict)."""
+
+    data_dir: Path = Field(default="data", validate_default=True)
     user_agent: str | None = None
-    lock_wait_seconds: float = 60.0
-    tracked: tuple[Tracked, ...] = ()
-    schedules: tuple[Schedule, ...] = ()
-    severities: dict[str, str] = field(default_factory=dict)
+    lock_wait_seconds: Annotated[float, Field(ge=0, le=86_400)] = 60.0
+    retry_after_max_seconds: Annotated[float, Field(ge=0, le=86_400)] | None = None
+    tracked: list[Tracked] = []
+    schedules: list[Schedule] = []
+    severities: dict[str, str] = {}
     approx_tolerance: float | None = None
     dask_address: str | None = None
-    source: Path | None = None
+    _source: Path | None = PrivateAttr(default=None)
+
+    @field_validator("data_dir", mode="before")
+    @classmethod
+    def _data_dir_writable(cls, value, info: ValidationInfo) -> Path:
+        if not isinstance(value, str):
+            got = _TOML_TYPES.get(type(value).__name__, type(value).__name__)
+            raise ValueError(f"expected a path (a string), got {got} {value!r}")
+        path = _resolve(value, info)
+        try:
+            path.mkdir(parents=True, exist_ok=True)
+            with tempfile.TemporaryFile(dir=path):
+                pass
+        except OSError as exc:
+            raise ValueError(f"{value!r} cannot be created or written "
+                             f"({exc.strerror or type(exc).__name__}: {path})") from None
+        return path
+
+    @field_validator("user_agent")
+    @classmethod
+    def _user_agent(cls, value: str) -> str:
+        if "(" not in value:
+            raise ValueError("say who you are and how to reach you, e.g. "
+                             "'mali-study/1.0 (me@example.org)'")
+        return value
+
+    @model_validator(mode="after")
+    def _consistent(self) -> PipelineConfig:
+        # These name their own key and are raised as ConfigError (pydantic lets them through).
+        names: set[str] = set()
+        for i, schedule in enumerate(self.schedules):
+            if schedule.name in names:
+                raise ConfigError(f"schedules[{i}].name: {schedule.name!r} is used twice")
+            names.add(schedule.name)
+            if schedule.wiki and not schedule.titles and not any(
+                    t.wiki == schedule.wiki for t in self.tracked):
+                raise ConfigError(f"schedules[{i}].titles: empty, and no [[tracked]] entry for "
+                                  f"wiki {schedule.wiki!r}")
+        from expectations.runner import load_settings
+
+        load_settings(self.severities, self.approx_tolerance)  # names the bad key, if any
+        return self
+
+    @property
+    def source(self) -> Path | None:
+        return self._source
 
     @property
     def db(self) -> Path:
         return self.data_dir / "warehouse.duckdb"
 
     def titles_for(self, wiki: str) -> list[str]:
-        """Tracked titles of a wiki (discovery happens at run time, not here)."""
+        """Tracked titles of a wiki (discovered pages are listed at run time, not here)."""
         return [t for entry in self.tracked if entry.wiki == wiki for t in entry.titles]
 
-
-def _expect(value, kind, key: str):
-    if not isinstance(value, kind):
-        names = kind.__name__ if isinstance(kind, type) else " or ".join(k.__name__ for k in kind)
-        raise ConfigError(f"{key}: expected {names}, got {type(value).__name__} {value!r}")
-    return value
-
-
-def _unknown(table: dict, allowed: set[str], where: str) -> None:
-    extra = sorted(set(table) - allowed)
-    if extra:
-        raise ConfigError(f"{where}{extra[0]}: unknown key (allowed: {', '.join(sorted(allowed))})")
+    def discoveries_for(self, wiki: str) -> list[dict]:
+        """The templates whose embedding pages a run of ``wiki`` also follows: plain JSON for
+        deployment parameters, {"template": …, "limit": …} each."""
+        return [{"template": entry.discover, "limit": entry.discover_limit or DEFAULT_DISCOVER_LIMIT}
+                for entry in self.tracked if entry.wiki == wiki and entry.discover]
 
 
-def _titles(value, key: str) -> tuple[str, ...]:
-    _expect(value, list, key)
-    for i, title in enumerate(value):
-        if not isinstance(title, str) or not title.strip():
-            raise ConfigError(f"{key}[{i}]: expected a page title, got {title!r}")
-    return tuple(value)
+def _resolve(value: str, info: ValidationInfo) -> Path:
+    path = Path(value)
+    base = (info.context or {}).get("base")
+    return path if path.is_absolute() or base is None else Path(base) / path
 
 
-def _check_cron(cron: str, key: str) -> None:
-    # Prefect's own schedule model: what it accepts is what the deployment will run.
-    from prefect.client.schemas.schedules import CronSchedule
-    from pydantic import ValidationError
+# How a pydantic error type reads in TOML terms.
+_EXPECTED = {"int_type": "an integer", "int_from_float": "an integer", "int_parsing": "an integer",
+             "float_type": "a number", "float_parsing": "a number", "string_type": "a string",
+             "bool_type": "true or false", "list_type": "a list", "dict_type": "a table",
+             "model_type": "a table", "model_attributes_type": "a table"}
+_RANGE = {"greater_than": ">", "greater_than_equal": "≥", "less_than": "<", "less_than_equal": "≤"}
+_TOML_TYPES = {"str": "string", "int": "integer", "float": "number", "bool": "boolean",
+               "list": "list", "dict": "table"}
 
-    try:
-        CronSchedule(cron=cron)
-    except ValidationError as exc:
-        raise ConfigError(f"{key}: {cron!r} is not a valid cron expression") from exc
+
+def _key(loc: tuple) -> str:
+    key = ""
+    for part in loc:
+        key += f"[{part}]" if isinstance(part, int) else (f".{part}" if key else str(part))
+    return key
 
 
-def _check_timezone(name: str, key: str) -> None:
-    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+def _allowed(loc: tuple) -> list[str]:
+    model: type[BaseModel] = PipelineConfig
+    if len(loc) >= 3 and loc[0] == "tracked":
+        model = Tracked
+    elif len(loc) >= 3 and loc[0] == "schedules":
+        model = Schedule
+    return sorted(model.model_fields)
 
-    try:
-        ZoneInfo(name)
-    except (ZoneInfoNotFoundError, ValueError) as exc:
-        raise ConfigError(f"{key}: {name!r} is not a known time zone") from exc
+
+def _describe(error: dict) -> str:
+    loc, kind, value = tuple(error["loc"]), error["type"], error.get("input")
+    if kind == "missing":
+        problem = "missing"
+    elif kind == "extra_forbidden":
+        problem = f"unknown key (allowed: {', '.join(_allowed(loc))})"
+    elif kind in _EXPECTED:
+        got = _TOML_TYPES.get(type(value).__name__, type(value).__name__)
+        problem = f"expected {_EXPECTED[kind]}, got {got} {value!r}"
+    elif kind in _RANGE:
+        bound = next(iter(error.get("ctx", {}).values()), "?")
+        problem = f"{value!r} is out of range: must be {_RANGE[kind]} {bound:g}"
+    elif kind in ("string_too_short", "too_short"):
+        problem = f"{value!r} is empty"
+    elif kind == "value_error":
+        problem = str(error["ctx"]["error"])
+    else:
+        problem = error["msg"]
+    key = _key(loc)
+    return f"{key}: {problem}" if key else problem
 
 
 def parse_config(data: dict, source: Path | None = None) -> PipelineConfig:
-    """Validate a decoded TOML document."""
-    _unknown(data, _TOP_KEYS, "")
+    """Validate a decoded TOML document; relative paths are relative to ``source``'s folder."""
     base = source.parent if source else Path(".")
-    data_dir = Path(_expect(data.get("data_dir", "data"), str, "data_dir"))
-    if not data_dir.is_absolute():
-        data_dir = base / data_dir
-    user_agent = data.get("user_agent")
-    if user_agent is not None and ("(" not in _expect(user_agent, str, "user_agent")):
-        raise ConfigError("user_agent: say who you are and how to reach you, e.g. "
-                          "'mali-study/1.0 (me@example.org)'")
-    lock_wait = _expect(data.get("lock_wait_seconds", 60), (int, float), "lock_wait_seconds")
-    if lock_wait < 0:
-        raise ConfigError(f"lock_wait_seconds: {lock_wait} is negative")
-    tracked = []
-    for i, entry in enumerate(_expect(data.get("tracked", []), list, "tracked")):
-        key = f"tracked[{i}]"
-        _expect(entry, dict, key)
-        _unknown(entry, _TRACKED_KEYS, f"{key}.")
-        if "wiki" not in entry:
-            raise ConfigError(f"{key}.wiki: missing")
-        limit = entry.get("discover_limit")
-        if limit is not None and (not isinstance(limit, int) or limit <= 0):
-            raise ConfigError(f"{key}.discover_limit: expected a positive integer, got {limit!r}")
-        tracked.append(Tracked(wiki=_expect(entry["wiki"], str, f"{key}.wiki"),
-                               titles=_titles(entry.get("titles", []), f"{key}.titles"),
-                               discover=entry.get("discover"), discover_limit=limit))
-    schedules = []
-    names: set[str] = set()
-    for i, entry in enumerate(_expect(data.get("schedules", []), list, "schedules")):
-        key = f"schedules[{i}]"
-        _expect(entry, dict, key)
-        _unknown(entry, _SCHEDULE_KEYS, f"{key}.")
-        for required in ("name", "cron"):
-            if required not in entry:
-                raise ConfigError(f"{key}.{required}: missing")
-        name = _expect(entry["name"], str, f"{key}.name")
-        if name in names:
-            raise ConfigError(f"{key}.name: {name!r} is used twice")
-        names.add(name)
-        cron = _expect(entry["cron"], str, f"{key}.cron")
-        _check_cron(cron, f"{key}.cron")
-        timezone = _expect(entry.get("timezone", "UTC"), str, f"{key}.timezone")
-        _check_timezone(timezone, f"{key}.timezone")
-        wiki, dump = entry.get("wiki"), entry.get("dump")
-        if bool(wiki) == bool(dump):
-            raise ConfigError(f"{key}: give exactly one of wiki or dump")
-        titles = _titles(entry.get("titles", []), f"{key}.titles")
-        if wiki and not titles and not any(t.wiki == wiki for t in tracked):
-            raise ConfigError(f"{key}.titles: empty, and no [[tracked]] entry for wiki {wiki!r}")
-        if dump and not Path(dump).is_absolute():
-            dump = str(base / dump)
-        schedules.append(Schedule(name=name, cron=cron, timezone=timezone, wiki=wiki,
-                                  titles=titles, dump=dump, batch_size=entry.get("batch_size"),
-                                  description=entry.get("description")))
-    severities = _expect(data.get("severities", {}), dict, "severities")
-    from expectations.runner import load_settings
-
-    load_settings({k: v for k, v in severities.items()})  # names the bad key, if any
-    tolerance = data.get("approx_tolerance")
-    if tolerance is not None:
-        load_settings(None, _expect(tolerance, (int, float), "approx_tolerance"))
-    return PipelineConfig(data_dir=data_dir, user_agent=user_agent, lock_wait_seconds=float(lock_wait),
-                          tracked=tuple(tracked), schedules=tuple(schedules),
-                          severities=dict(severities), approx_tolerance=tolerance,
-                          dask_address=_expect(data.get("dask_address", ""), str, "dask_address") or None,
-                          source=source)
+    where = f"{source}: " if source else ""
+    try:
+        config = PipelineConfig.model_validate(data, context={"base": base})
+    except ValidationError as exc:
+        errors = exc.errors()
+        more = f" (and {len(errors) - 1} more problem(s))" if len(errors) > 1 else ""
+        raise ConfigError(where + _describe(errors[0]) + more) from None
+    except ConfigError as exc:
+        raise ConfigError(where + str(exc)) from None
+    config._source = source
+    return config
 
 
 def load_config(path: str | Path) -> PipelineConfig:
     """Read and validate a config file."""
     path = Path(path)
     try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError as exc:
-        raise ConfigError(f"no config file at {path}") from exc
+        raw = path.read_bytes()
+    except FileNotFoundError:
+        raise ConfigError(f"no config file at {path}") from None
+    except OSError as exc:
+        raise ConfigError(f"{path}: cannot be read ({exc.strerror or type(exc).__name__})") from None
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = raw.count(b"\n", 0, exc.start) + 1
+        raise ConfigError(f"{path}: not UTF-8 text (byte 0x{raw[exc.start]:02x} on line {line}): "
+                          "save the file as UTF-8") from None
+    try:
+        data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
-        raise ConfigError(f"{path}: not valid TOML ({exc})") from exc
+        raise ConfigError(f"{path}: not valid TOML ({exc})") from None
     return parse_config(data, path.resolve())

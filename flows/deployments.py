@@ -25,6 +25,11 @@ def parameters(config: PipelineConfig, schedule: Schedule) -> dict:
     else:
         params["wiki"] = schedule.wiki
         params["titles"] = list(schedule.titles) or config.titles_for(schedule.wiki)
+        if not schedule.titles and config.discoveries_for(schedule.wiki):
+            # Listed afresh by every run, so that new articles are followed without a redeploy.
+            params["discover"] = config.discoveries_for(schedule.wiki)
+    if config.retry_after_max_seconds is not None:
+        params["retry_after_max_seconds"] = config.retry_after_max_seconds
     if config.user_agent:
         params["user_agent"] = config.user_agent
     if config.severities:

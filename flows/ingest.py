@@ -10,7 +10,7 @@ import os
 import time
 import uuid
 from collections import deque
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager, nullcontext
 from datetime import UTC, datetime
 from pathlib import Path
@@ -22,6 +22,7 @@ from prefect.utilities.annotations import quote
 from flows import progress
 from tasks.load import batch_rows, load_batch, stored_versions
 from tasks.parse import PARSER_VERSION, ParseCache, ParsedRevision
+from tasks.sources.api import Discovery, Retry
 from tasks.sources.model import PageHistory, Revision
 from warehouse.db import ALLOCATOR, DEFAULT_DB, connect, memory_limit
 from warehouse.errors import ConfigError, PipelineError
@@ -80,7 +81,10 @@ def load_batch_task(con, page: PageHistory, revisions: list[Revision],
 
 def _source_pages(dump: str | None, file: str | None, wiki: str | None, titles: list[str] | None,
                   since: str | None, until: str | None, user_agent: str | None,
-                  state: dict, namespaces: list[int] | None = None
+                  state: dict, namespaces: list[int] | None = None, *,
+                  discover: list[Discovery] | None = None,
+                  retry_after_max_seconds: float | None = None,
+                  on_retry: Callable[[Retry], None] | None = None
                   ) -> tuple[str, Iterator[PageHistory]]:
     """(source description, page iterator) for the chosen source."""
     chosen = [name for name, value in (("dump", dump), ("file", file), ("wiki", wiki)) if value]
@@ -91,14 +95,27 @@ def _source_pages(dump: str | None, file: str | None, wiki: str | None, titles: 
 
         return f"file:{file}", iter([read_file(Path(file))])
     if wiki:
-        if not titles:
+        if not titles and not discover:
             raise ConfigError("--wiki needs at least one --title")
         from tasks.load import latest_revisions
         from tasks.sources.api import ApiConfig, MediaWikiApi
 
-        config = ApiConfig(user_agent=user_agent) if user_agent else ApiConfig()
-        api = MediaWikiApi(wiki, config)
+        config = ApiConfig()
+        if user_agent:
+            config.user_agent = user_agent
+        if retry_after_max_seconds is not None:
+            config.retry_after_max = retry_after_max_seconds
+        api = MediaWikiApi(wiki, config, **({"on_retry": on_retry} if on_retry else {}))
         state["api"] = api
+        titles = list(titles or [])
+        for discovery in discover or []:
+            progress.report("stage", name=f"listing pages embedding {discovery.template}")
+            titles += [title for _page_id, title in api.embedded_in(discovery.template,
+                                                                    limit=discovery.limit)
+                       if title not in titles]
+        if not titles:
+            raise ConfigError(f"{wiki}: no page to fetch (no title given, and no page embeds "
+                              f"{', '.join(repr(d.template) for d in discover or [])})")
         stored = latest_revisions(state["con"], api.site_info().wiki, titles)
         return (f"api:{wiki}:{'|'.join(titles)}",
                 api.fetch_pages(titles, newer_than=stored, since=since, until=until))
@@ -202,11 +219,16 @@ def ingest(
     namespaces: list[int] | None = None,
     dask_address: str | None = None,
     approx_tolerance: float | None = None,
+    discover: list[Discovery] | None = None,
+    retry_after_max_seconds: float | None = None,
 ):
     """Ingest revisions from one source into the warehouse at ``db`` and validate them.
 
     Sources: ``dump`` (a MediaWiki XML export), ``file`` (one wikitext file as one revision),
     ``wiki`` + ``titles`` (the MediaWiki Action API), or none: the bundled sample export.
+    With ``wiki``, ``discover`` adds the pages embedding each template (listed afresh each run),
+    and ``retry_after_max_seconds`` caps how long a server's Retry-After is honoured. Every
+    retry is logged here and reported to the progress hook.
     """
     from prefect.runtime import flow_run
 
@@ -226,8 +248,15 @@ def ingest(
             "INSERT INTO runs (run_id, flow_run_id, started_at, source, status) VALUES (?, ?, ?, ?, 'running')",
             [run_id, flow_run.get_id(), _now(), "pending"],
         )
+        def on_retry(retry: Retry) -> None:
+            logger.warning("%s", retry.describe())
+            progress.report("retry", message=retry.describe(), capped=retry.capped,
+                            wait_seconds=retry.wait_seconds)
+
         source, pages = _source_pages(dump, file, wiki, titles, since, until, user_agent, state,
-                                      namespaces)
+                                      namespaces, discover=discover,
+                                      retry_after_max_seconds=retry_after_max_seconds,
+                                      on_retry=on_retry)
         _update_run(con, run_id, source=source)
         with _batch_runner(dask_address) as run_batches:
             for page in pages:

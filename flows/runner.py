@@ -34,7 +34,7 @@ def run_ingest(*, dump: Path | None = None, file: Path | None = None, wiki: str 
                until: str | None = None, user_agent: str | None = None,
                show_progress: bool = True, console: Console | None = None,
                lock_wait: float = 60.0, namespaces: list[int] | None = None,
-               dask_address: str | None = None) -> int:
+               dask_address: str | None = None, retry_after_max: float | None = None) -> int:
     """Run the flow, print its summary, return the exit code (0 ok, 3 critical expectation failed)."""
     console = console or Console(stderr=True)
     started = time.monotonic()
@@ -50,14 +50,20 @@ def run_ingest(*, dump: Path | None = None, file: Path | None = None, wiki: str 
             bar.advance(job, data["n"])
         elif event == "stage":
             bar.update(job, description=f"{data['name']}…")
+        elif event == "retry" and (show_progress or data["capped"]):
+            # Above the bar; a wait cut short of what the server asked is shown even with --quiet.
+            console.print(("warning: " if data["capped"] else "retry: ") + data["message"],
+                          markup=False, highlight=False, soft_wrap=True)
 
-    # The CLI reports a failed run in one `error:` line; Prefect would also log the traceback.
+    # The CLI reports a failed run in one `error:` line and retries above the bar; Prefect's own
+    # flow- and task-run records (a failure's traceback, the retry warnings) go to the run log on
+    # the Prefect API only, not to the console as well.
     import logging
 
     from flows.ingest import ingest, new_run_id
 
     for name in ("prefect.flow_runs", "prefect.task_runs"):
-        logging.getLogger(name).setLevel(logging.CRITICAL)
+        logging.getLogger(name).propagate = False
     run_id = new_run_id()
     progress.subscribe(listener)
     try:
@@ -65,7 +71,8 @@ def run_ingest(*, dump: Path | None = None, file: Path | None = None, wiki: str 
             state = ingest(dump=str(dump) if dump else None, file=str(file) if file else None,
                            wiki=wiki, titles=titles, db=str(db), run_id=run_id, since=since,
                            until=until, user_agent=user_agent, lock_wait_seconds=lock_wait,
-                           namespaces=namespaces, dask_address=dask_address, return_state=True)
+                           namespaces=namespaces, dask_address=dask_address,
+                           retry_after_max_seconds=retry_after_max, return_state=True)
     finally:
         progress.unsubscribe(listener)
     if state.is_failed() or state.is_crashed():
@@ -178,15 +185,21 @@ def tracked_titles(db: Path, wiki: str) -> list[str]:
 
 
 def discover_pages(wiki: str, template: str, *, limit: int | None, track: bool, db: Path,
-                   user_agent: str | None) -> list[tuple[int, str]]:
-    """Pages embedding ``template`` on ``wiki``; with ``track``, stored in tracked_pages."""
+                   user_agent: str | None, retry_after_max: float | None = None,
+                   on_retry=None) -> list[tuple[int, str]]:
+    """Pages embedding ``template`` on ``wiki``; with ``track``, stored in tracked_pages.
+    ``on_retry`` receives each tasks.sources.api.Retry (default: logged)."""
     from datetime import datetime
 
     from tasks.sources.api import ApiConfig, MediaWikiApi
     from warehouse.db import insert_rows, transaction
 
-    config = ApiConfig(user_agent=user_agent) if user_agent else ApiConfig()
-    with MediaWikiApi(wiki, config) as api:
+    config = ApiConfig()
+    if user_agent:
+        config.user_agent = user_agent
+    if retry_after_max is not None:
+        config.retry_after_max = retry_after_max
+    with MediaWikiApi(wiki, config, **({"on_retry": on_retry} if on_retry else {})) as api:
         pages = list(api.embedded_in(template, limit=limit))
     if track and pages:
         now = datetime.now(UTC).replace(tzinfo=None)

@@ -2,7 +2,9 @@
 
 For a seeded share of requests it answers, instead of forwarding: 429 with Retry-After, 503 with
 a maxlag error, a response slower than the client's timeout, a reset connection, or a JSON body
-cut in half. Everything else is forwarded unchanged. Bounded: it serves until stopped.
+cut in half. ``script`` replies come first, in order: (status, headers) answered without
+forwarding (e.g. a 429 whose Retry-After is an HTTP-date). Everything else is forwarded unchanged.
+Bounded: it serves until stopped.
 """
 
 from __future__ import annotations
@@ -21,8 +23,11 @@ FAULTS = ("429", "maxlag", "slow", "reset", "truncated")
 
 
 class FaultProxy:
-    def __init__(self, upstream: str, *, share: float = 0.4, seed: int = 7, slow_seconds: float = 3.0):
+    def __init__(self, upstream: str, *, share: float = 0.4, seed: int = 7, slow_seconds: float = 3.0,
+                 script: list[tuple[int, dict]] | None = None):
         self.upstream = upstream.rstrip("/")
+        self.script = list(script or [])
+        self.scripted: list[float] = []  # monotonic time of each scripted reply
         self.share = share
         self.rng = random.Random(seed)
         self.slow_seconds = slow_seconds
@@ -63,6 +68,14 @@ class FaultProxy:
             return fault
 
     def handle(self, request: BaseHTTPRequestHandler) -> None:
+        with self._lock:
+            scripted = self.script.pop(0) if self.script else None
+            if scripted:
+                self.scripted.append(time.monotonic())
+        if scripted:
+            status, headers = scripted
+            self._reply(request, status, b"scripted fault", headers)
+            return
         fault = self._choose()
         if fault == "429":
             self._reply(request, 429, b"Too Many Requests", {"Retry-After": "1"})

@@ -1,22 +1,28 @@
 """The MediaWiki Action API as a source of revisions — polite, resumable, fault tolerant.
 
 Etiquette (https://www.mediawiki.org/wiki/API:Etiquette): a descriptive User-Agent with a contact,
-``maxlag=5``, ``Retry-After`` honoured, exponential backoff with jitter on 429, 5xx, timeouts,
+``maxlag=5``, ``Retry-After`` honoured in both of its forms (RFC 9110 §10.2.3: delay-seconds or an
+HTTP-date) up to a configurable cap, exponential backoff with jitter on 429, 5xx, timeouts,
 connection errors and truncated replies, a retry cap with a clear error, and never two requests at
-once against one wiki (a lock per API URL, shared by every client in the process). Content is kept
-as served (no variant conversion). The HTTP transport is injectable: tests put faults there.
+once against one wiki (a lock per API URL, shared by every client in the process). Every wait is
+reported as a :class:`Retry` to the client's ``on_retry`` callback (by default: this module's
+logger), so that the caller can show it. Content is kept as served (no variant conversion). The
+HTTP transport is injectable: tests put faults there.
 """
 
 from __future__ import annotations
 
+import logging
 import random
 import threading
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from email.utils import parsedate_to_datetime
 
 import httpx
+from pydantic import BaseModel, ConfigDict, Field
 
 from tasks.sources.model import PageHistory, Revision, SiteInfo
 from warehouse.errors import FetchError, PageNotFound
@@ -25,6 +31,10 @@ WIKIPEDIAS = ("zh", "en", "fr", "de", "es", "ru", "ja", "it", "ar", "pt", "pl", 
 DEFAULT_USER_AGENT = ("infobox-pipeline/0.1 (no contact configured: pass --user-agent "
                       "'your-tool/1.0 (you@example.org)') httpx/" + httpx.__version__)
 RETRY_STATUS = {429, 500, 502, 503, 504}
+# Longest wait a server's Retry-After is honoured for, unless configured otherwise. Wikimedia's rate
+# limiter asks for up to a few minutes; a longer wait is cut to this, with a warning.
+RETRY_AFTER_MAX_SECONDS = 300.0
+log = logging.getLogger(__name__)
 _LOCKS: dict[str, threading.Lock] = {}
 _LOCKS_GUARD = threading.Lock()
 
@@ -53,9 +63,83 @@ class ApiConfig:
     max_retries: int = 6
     timeout: float = 30.0
     backoff_base: float = 1.0
-    backoff_max: float = 60.0
+    backoff_max: float = 60.0  # cap of our own exponential backoff (no Retry-After)
+    retry_after_max: float = RETRY_AFTER_MAX_SECONDS  # cap of a server-requested wait
     maxlag: int = 5
     batch: int = 50  # revisions per request (the API's maximum with content)
+
+
+class Discovery(BaseModel):
+    """Also follow the pages embedding ``template`` (list=embeddedin, main namespace), at most
+    ``limit`` of them. A pydantic model, so that it is also a valid Prefect flow parameter."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    template: str = Field(min_length=1)
+    limit: int = Field(default=50, ge=1, le=5_000)
+
+
+@dataclass(frozen=True)
+class Retry:
+    """One wait before a retry: why, how long, and what the server asked for."""
+
+    url: str
+    attempt: int  # the attempt that failed, from 1
+    attempts: int  # attempts allowed in all
+    problem: str  # "HTTP 429", "timed out after 30s", …
+    wait_seconds: float  # what we wait
+    requested_seconds: float | None = None  # the server's Retry-After, when it sent one
+    cap_seconds: float | None = None  # the Retry-After cap in force
+
+    @property
+    def capped(self) -> bool:
+        """True when the server asked for longer than the cap allows."""
+        return self.requested_seconds is not None and self.wait_seconds < self.requested_seconds
+
+    def describe(self) -> str:
+        asked = ""
+        if self.requested_seconds is not None:
+            asked = f"; Retry-After {self.requested_seconds:g} s"
+        line = (f"{self.url}: {self.problem} (attempt {self.attempt} of {self.attempts}); "
+                f"retrying in {self.wait_seconds:.1f} s{asked}")
+        if self.capped:
+            line += (f": the server asked for {self.requested_seconds:g} s, more than the "
+                     f"{self.cap_seconds:g} s cap (raise it with --retry-after-max or "
+                     f"retry_after_max_seconds)")
+        return line
+
+
+def _log_retry(retry: Retry) -> None:
+    log.warning("%s", retry.describe())
+
+
+def retry_after_seconds(value: str | None, now: datetime | None = None) -> float | None:
+    """Seconds a Retry-After header asks to wait (RFC 9110 §10.2.3), or None if absent or garbled.
+
+    ``value`` is delay-seconds ("120") or an HTTP-date ("Wed, 21 Oct 2026 07:28:00 GMT", also the
+    obsolete RFC 850 and asctime forms); a date is counted from ``now`` (the reply's Date header
+    when the server sent one, so that clock skew does not matter) and a date in the past is 0.
+    """
+    if value is None or not value.strip():
+        return None
+    value = value.strip()
+    if value.isdigit():
+        return float(value)
+    try:
+        when = parsedate_to_datetime(value)
+    except (TypeError, ValueError, IndexError):
+        return None
+    if when.tzinfo is None:  # asctime carries no zone; HTTP-dates are always UTC
+        when = when.replace(tzinfo=UTC)
+    now = now or datetime.now(UTC)
+    return max(0.0, (when - now).total_seconds())
+
+
+def _reply_date(response: httpx.Response) -> datetime | None:
+    try:
+        return parsedate_to_datetime(response.headers["Date"])
+    except (KeyError, TypeError, ValueError, IndexError):
+        return None
 
 
 def _timestamp(value: str | None) -> datetime | None:
@@ -77,11 +161,13 @@ class MediaWikiApi:
 
     def __init__(self, wiki: str, config: ApiConfig | None = None,
                  transport: httpx.BaseTransport | None = None,
-                 sleep: Callable[[float], None] = time.sleep):
+                 sleep: Callable[[float], None] = time.sleep,
+                 on_retry: Callable[[Retry], None] = _log_retry):
         self.url = api_url(wiki)
         self.short_name = wiki if not wiki.startswith("http") else None
         self.config = config or ApiConfig()
         self.sleep = sleep
+        self.on_retry = on_retry
         self.requests_log: list[dict] = []
         self.retries = 0
         self._client = httpx.Client(transport=transport, timeout=self.config.timeout,
@@ -99,14 +185,20 @@ class MediaWikiApi:
         self.close()
 
     # -- one request, politely, with retries ---------------------------------------------
-    def _delay(self, attempt: int, retry_after: str | None) -> float:
-        if retry_after:
-            try:
-                return min(float(retry_after), self.config.backoff_max)
-            except ValueError:
-                pass
-        base = min(self.config.backoff_max, self.config.backoff_base * 2 ** attempt)
-        return base * random.uniform(0.5, 1.5)
+    def _retry(self, attempt: int, problem: str, response: httpx.Response | None) -> Retry:
+        """The wait after failed attempt ``attempt`` (from 0): the server's Retry-After up to the
+        cap, else exponential backoff with jitter."""
+        requested = None
+        if response is not None:
+            requested = retry_after_seconds(response.headers.get("Retry-After"), _reply_date(response))
+        if requested is not None:
+            wait = min(requested, self.config.retry_after_max)
+        else:
+            base = min(self.config.backoff_max, self.config.backoff_base * 2 ** attempt)
+            wait = base * random.uniform(0.5, 1.5)
+        return Retry(url=self.url, attempt=attempt + 1, attempts=self.config.max_retries + 1,
+                     problem=problem, wait_seconds=wait, requested_seconds=requested,
+                     cap_seconds=self.config.retry_after_max)
 
     def request(self, params: dict) -> dict:
         """GET api.php with ``params``; retry transient failures; return the decoded JSON."""
@@ -118,7 +210,7 @@ class MediaWikiApi:
                 if attempt:
                     self.retries += 1
                 self.requests_log.append(dict(full))
-                retry_after = None
+                response = None
                 try:
                     response = self._client.get(self.url, params=full)
                 except httpx.TimeoutException:
@@ -126,7 +218,6 @@ class MediaWikiApi:
                 except httpx.TransportError as exc:
                     last_problem = f"connection failed ({type(exc).__name__})"
                 else:
-                    retry_after = response.headers.get("Retry-After")
                     if response.status_code in RETRY_STATUS:
                         last_problem = f"HTTP {response.status_code}"
                     elif response.status_code >= 400:
@@ -146,7 +237,9 @@ class MediaWikiApi:
                             else:
                                 return data
                 if attempt < self.config.max_retries:
-                    self.sleep(self._delay(attempt, retry_after))
+                    retry = self._retry(attempt, last_problem, response)
+                    self.on_retry(retry)
+                    self.sleep(retry.wait_seconds)
         raise FetchError(f"{self.url}: gave up after {self.config.max_retries + 1} attempts "
                          f"(last problem: {last_problem})")
 
