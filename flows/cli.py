@@ -115,30 +115,23 @@ def sql(
     db: DbOption = DEFAULT_DB,
     format: Annotated[SqlFormat, typer.Option("--format", "-f", help="Output format.")] = SqlFormat.table,
 ) -> None:
-    """Run a read-only SQL query on the warehouse.
+    """Run a read-only SQL query on the warehouse (its texts are attached as `texts`).
+
+    Only statements that read run (SELECT, WITH, FROM, SHOW, DESCRIBE, SUMMARIZE, EXPLAIN);
+    local files can be read with read_csv/read_parquet. Nothing can change a file.
 
     [bold]Examples[/bold]
 
       infobox sql "select field, entity, low, high from figures where field = 'strength1' limit 5"
       infobox sql "select count(*) from infobox_fields" --format csv
     """
-    import duckdb
-
     from flows.output import print_rows
-    from warehouse.db import connect
+    from warehouse.query import run_query
 
     try:
-        con = connect(db, read_only=True, wait_seconds=5)
+        columns, rows = run_query(query, db)
     except PipelineError as exc:
         _fail(str(exc))
-    try:
-        cursor = con.execute(query)
-        columns = [d[0] for d in cursor.description] if cursor.description else []
-        rows = cursor.fetchall() if columns else []
-    except duckdb.Error as exc:
-        _fail(str(exc).splitlines()[0])
-    finally:
-        con.close()
     print_rows(columns, rows, format.value)
 
 

@@ -6,30 +6,34 @@ The flow only orchestrates; parsing lives in ``tasks.parse``, loading in ``tasks
 
 from __future__ import annotations
 
+import logging
 import os
 import time
 import uuid
-from collections import deque
+from collections import Counter, deque
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager, nullcontext
 from datetime import UTC, datetime
 from pathlib import Path
 
+import duckdb
 from prefect import flow, get_run_logger, task
 from prefect.cache_policies import NO_CACHE
 from prefect.utilities.annotations import quote
 
 from flows import progress
-from tasks.load import batch_rows, load_batch, stored_versions
+from tasks.load import batch_rows, forget_orphan_texts, load_batch, record_issues, stored_revisions
 from tasks.parse import PARSER_VERSION, ParseCache, ParsedRevision
 from tasks.sources.api import Discovery, Retry
 from tasks.sources.model import PageHistory, Revision
-from warehouse.db import ALLOCATOR, DEFAULT_DB, connect, memory_limit
+from warehouse.db import ALLOCATOR, DEFAULT_DB, connect, memory_limit, rollback_quietly
 from warehouse.errors import ConfigError, PipelineError
 
 SAMPLE_DUMP = Path(__file__).resolve().parent.parent / "data" / "sample" / "northern_mali_conflict.xml"
 BATCH_SIZE = 50
 DASK_IN_FLIGHT = 4
+
+log = logging.getLogger(__name__)
 
 # One memo per process: consecutive batches of a page (and reverts far apart) share it.
 _PARSE_CACHE = ParseCache()
@@ -138,21 +142,66 @@ def _timed(iterator, timers: dict, key: str):
         yield item
 
 
-def _chunks(page: PageHistory, stored: dict[int, int], counts: dict,
-            batch_size: int, timers: dict) -> Iterator[list[Revision]]:
-    """Batches of the page's revisions that are not stored with the current parser version."""
-    chunk: list[Revision] = []
+def _chunks(con, page: PageHistory, run_id: str, counts: dict, batch_size: int, timers: dict,
+            issues: list[dict], warnings: Counter) -> Iterator[list[Revision]]:
+    """Batches of the page's revisions that need loading: not stored yet, or stored with an older
+    parser version. A revision id met again in this run keeps its first copy; one stored with a
+    different text keeps the stored text. Both add a parse issue to ``issues`` (written once the
+    page's batches are loaded, so that no batch replaces it) and a line to ``warnings``."""
+    seen: dict[int, str | None] = {}  # rev_id → sha1 of the copies taken from this page
+
+    def flag(rev: Revision, code: str, message: str) -> None:
+        warnings[code] += 1
+        issues.append({"wiki": page.site.wiki, "rev_id": rev.rev_id, "box_idx": None, "field": None,
+                       "severity": "warning", "code": code, "message": message,
+                       "raw": (rev.text or "")[:500] or None})
+
+    def differs(sha1: str | None, other: str | None) -> bool:
+        return sha1 is not None and other is not None and sha1 != other
+
+    def wanted(group: list[Revision]) -> list[Revision]:
+        stored = stored_revisions(con, page.site.wiki, [rev.rev_id for rev in group])
+        chunk = []
+        for rev in group:
+            before = stored.get(rev.rev_id)
+            if before is None:
+                chunk.append(rev)
+            elif before["run_id"] == run_id:  # loaded from another page of this source
+                flag(rev, "duplicate_revision",
+                     f"revision {rev.rev_id} appears again in the source (under page "
+                     f"{page.page_id} {page.title!r}, first under page {before['page_id']}); "
+                     f"the first copy is kept" + (" — this copy's text differs"
+                                                  if differs(rev.sha1, before["sha1"]) else ""))
+            elif differs(rev.sha1, before["sha1"]):
+                flag(rev, "conflicting_revision",
+                     f"revision {rev.rev_id} arrived with a different text (sha1 {rev.sha1}) than "
+                     f"the one stored (sha1 {before['sha1']}); the stored text is kept")
+            elif before["parser_version"] == PARSER_VERSION and before["page_id"] == page.page_id:
+                counts["n_revisions_skipped"] += 1
+            else:
+                chunk.append(rev)  # re-derived with the current parser, or moved to this page
+        return chunk
+
+    group: list[Revision] = []
     for rev in _timed(iter(page.revisions), timers, "read"):
         counts["n_revisions_read"] += 1
-        if stored.get(rev.rev_id) == PARSER_VERSION:
-            counts["n_revisions_skipped"] += 1
+        if rev.rev_id in seen:
+            flag(rev, "duplicate_revision",
+                 f"revision {rev.rev_id} appears more than once in page {page.page_id} "
+                 f"{page.title!r}; the first copy is kept"
+                 + (" — this copy's text differs" if differs(rev.sha1, seen[rev.rev_id]) else ""))
             continue
-        chunk.append(rev)
-        if len(chunk) >= batch_size:
+        seen[rev.rev_id] = rev.sha1
+        group.append(rev)
+        if len(group) >= batch_size:
+            chunk = wanted(group)
+            group = []
+            if chunk:
+                yield chunk
+    if group:
+        chunk = wanted(group)
+        if chunk:
             yield chunk
-            chunk = []
-    if chunk:
-        yield chunk
 
 
 @contextmanager
@@ -201,6 +250,46 @@ def _update_run(con, run_id: str, **values) -> None:
     con.execute(f"UPDATE runs SET {assignments} WHERE run_id = ?", [*values.values(), run_id])
 
 
+_WARNINGS = {
+    "duplicate_revision": "{n} repeated revision id(s) in the source: the first copy of each was "
+                          "loaded, the others skipped",
+    "conflicting_revision": "{n} revision(s) arrived with a different text than the one stored "
+                            "under their id: the stored text was kept",
+}
+
+
+def _warning_message(warnings: Counter) -> str | None:
+    """The run's warnings as one line for runs.message (None when there are none)."""
+    parts = [_WARNINGS[code].format(n=n) for code, n in sorted(warnings.items())]
+    if not parts:
+        return None
+    codes = ", ".join(sorted(warnings))
+    return f"{'; '.join(parts)} (parse_issues code {codes})"
+
+
+def _record_failure(con, db_path: Path, run_id: str, message: str, counts: dict):
+    """Mark the run failed with ``message``; returns the connection to close afterwards.
+
+    The error may have left DuckDB's transaction aborted or the database invalidated (a failed
+    write to a full disk does): roll back, and if the update still fails, open the file again —
+    a run must never stay 'running' because its own failure could not be written."""
+    values = {"status": "failed", "finished_at": _now(), "message": message, **counts}
+    rollback_quietly(con)
+    try:
+        _update_run(con, run_id, **values)
+        return con
+    except duckdb.Error as first:
+        log.warning("recording the failure on the run's connection failed (%s); reopening",
+                    str(first).splitlines()[0])
+    con.close()
+    try:
+        con = connect(db_path, wait_seconds=30, init_schema=False)
+        _update_run(con, run_id, **values)
+    except (duckdb.Error, PipelineError) as second:
+        log.error("run %s failed (%s) and could not be marked failed: %s", run_id, message, second)
+    return con
+
+
 @flow(name="ingest", log_prints=False)
 def ingest(
     dump: str | None = None,
@@ -237,12 +326,17 @@ def ingest(
     db_path = Path(db)
     con = connect(db_path, wait_seconds=lock_wait_seconds)
     state: dict = {"con": con}
+    warnings: Counter = Counter()  # parse-issue code → revisions flagged (repeated, conflicting)
     timers = {"read": 0.0, "parse": 0.0, "load": 0.0, "validate": 0.0}
     counts = {k: 0 for k in ("n_pages", "n_revisions_read", "n_revisions_loaded", "n_revisions_skipped",
                              "n_without_infobox", "n_infoboxes", "n_fields", "n_figures", "n_issues")}
     try:
         # A run still 'running' in the table was killed: say so instead of leaving it ambiguous.
         con.execute("UPDATE runs SET status = 'interrupted' WHERE status = 'running'")
+        # A run killed between a batch's two commits (texts, then revisions) left texts behind.
+        orphans = forget_orphan_texts(con)
+        if orphans:
+            logger.info("deleted %d stored text(s) whose revision a killed run never wrote", orphans)
         source, pages = "pending", iter(())
         con.execute(
             "INSERT INTO runs (run_id, flow_run_id, started_at, source, status) VALUES (?, ?, ?, ?, 'running')",
@@ -262,8 +356,8 @@ def ingest(
             for page in pages:
                 counts["n_pages"] += 1
                 progress.report("page", title=page.title, wiki=page.site.wiki)
-                stored = stored_versions(con, page.site.wiki, page.page_id)
-                chunks = _chunks(page, stored, counts, batch_size, timers)
+                issues: list[dict] = []
+                chunks = _chunks(con, page, run_id, counts, batch_size, timers, issues, warnings)
                 for n, result in run_batches(con, page, chunks, run_id, timers):
                     timers["parse"] += result["parse_seconds"]
                     timers["load"] += result["load_seconds"]
@@ -275,7 +369,8 @@ def ingest(
                     counts["n_figures"] += loaded["figures"]
                     counts["n_issues"] += loaded["parse_issues"]
                     progress.report("batch", n=n, title=page.title)
-        _update_run(con, run_id, **counts)
+                counts["n_issues"] += record_issues(con, issues)
+        _update_run(con, run_id, message=_warning_message(warnings), **counts)
         logger.info("read %d revisions of %d pages; loaded %d, skipped %d (already stored)",
                     counts["n_revisions_read"], counts["n_pages"], counts["n_revisions_loaded"],
                     counts["n_revisions_skipped"])
@@ -296,17 +391,15 @@ def ingest(
                     expectations_passed=summary.passed, expectations_failed=summary.failed,
                     report_path=str(summary.report_path))
         _publish_artifact(summary)
-    except PipelineError as exc:
-        _update_run(con, run_id, status="failed", finished_at=_now(), message=str(exc), **counts)
-        raise
     except BaseException as exc:
-        _update_run(con, run_id, status="failed", finished_at=_now(),
-                    message=f"{type(exc).__name__}: {exc}", **counts)
+        message = str(exc) if isinstance(exc, PipelineError) else f"{type(exc).__name__}: {exc}"
+        state["con"] = _record_failure(con, db_path, run_id, message.strip().splitlines()[0]
+                                       if message.strip() else type(exc).__name__, counts)
         raise
     finally:
         if "api" in state:
             state["api"].close()
-        con.close()
+        state["con"].close()
     if summary.critical_failed:
         from prefect.states import Failed
 

@@ -131,6 +131,8 @@ def print_summary(db: Path, run_id: str, seconds: float, console: Console) -> No
     counts.add_row("expectations", f"{row['expectations_passed']} passed, "
                                    f"{row['expectations_failed']} failed")
     console.print(counts)
+    if row["message"] and row["status"] != "failed":  # warnings of a run that went through
+        console.print(f"warning: {row['message']}", soft_wrap=True, markup=False, highlight=False)
     if results:
         checks = Table("expectation", "severity", "result", "unexpected", title="expectations")
         problems: list[str] = []

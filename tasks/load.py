@@ -2,16 +2,30 @@
 
 Loading is idempotent: a batch first deletes every row derived from its revisions, then inserts
 them again, inside one transaction, so a re-run or a re-derivation never duplicates rows and a run
-killed mid-batch leaves the previous state intact. The revision texts go to the text store beside
-the warehouse (warehouse/db.py::_open) just before, in a transaction of their own: DuckDB lets one
-transaction write to one attached database only. Texts are written with INSERT OR REPLACE, so the
-texts of a run killed between the two commits (stored, but not their revisions) are simply
-written again by the next run; a revision loaded again without a text (hidden since) loses its
-stored one.
+killed mid-batch leaves the previous state intact.
+
+The revision texts go to the text store beside the warehouse (warehouse/db.py::_open), in a
+transaction of their own just before: DuckDB lets one transaction write to one attached database
+only ("a single transaction can only write to a single attached database", checked with DuckDB
+2.0.1). So the two commit in a fixed order, texts first, and no text is ever left without its
+revision: when the revisions' transaction fails, the batch's texts that have no revision row are
+deleted again at once, and a run killed between the two commits leaves such texts behind for the
+next run's :func:`forget_orphan_texts` (called before it loads anything). A revision loaded again
+without a text (hidden since) loses its stored one.
+
+Texts are written with DELETE + INSERT rather than INSERT OR REPLACE: the latter needs about six
+times a text's size in DuckDB memory (a 52 MB revision failed under a 256 MB cap), a plain INSERT
+fits a 50 MB revision in the default 128 MB.
+
+Any DuckDB error while writing a batch becomes a :class:`~warehouse.errors.LoadError` that carries
+DuckDB's own reason (duplicate key, out of memory, disk full) and what to do about it.
 """
 
 from __future__ import annotations
 
+import errno
+import logging
+import os
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
@@ -20,6 +34,9 @@ import duckdb
 from tasks.parse import PARSER_VERSION, ParsedRevision
 from tasks.sources.model import PageHistory, Revision
 from warehouse.db import ALLOCATOR, TEXTS_TABLE, insert_rows, transaction
+from warehouse.errors import LoadError
+
+log = logging.getLogger(__name__)
 
 # Tables holding rows derived from a revision, keyed by (wiki, rev_id).
 DERIVED_TABLES = ("infoboxes", "infobox_fields", "belligerents", "figures", "citations", "parse_issues")
@@ -98,18 +115,34 @@ def batch_rows(page: PageHistory, revisions: Sequence[Revision], parsed: Sequenc
 
 
 def load_batch(con: duckdb.DuckDBPyConnection, rows: BatchRows) -> dict[str, int]:
-    """Write one batch in one transaction; returns rows inserted per table."""
-    wiki = rows.page["wiki"]
+    """Write one batch (its texts, then everything else in one transaction); returns rows inserted
+    per table. Raises :class:`LoadError` with DuckDB's reason when a write fails; then nothing of
+    the batch is kept."""
     rev_ids = [r["rev_id"] for r in rows.tables["revisions"]]
+    try:
+        counts = _write_batch(con, rows, rev_ids)
+    except duckdb.Error as exc:
+        forget_orphan_texts(con, rows.page["wiki"], rev_ids)
+        raise LoadError(describe_load_failure(con, exc, rows.page, rev_ids)) from exc
+    # The commit may have checkpointed: give the pages DuckDB freed back to the OS now, so the
+    # process does not keep the high-water mark of every checkpoint until the next one.
+    ALLOCATOR.purge()
+    return counts
+
+
+_IN_BATCH = "wiki = ? AND rev_id IN (SELECT unnest(?::BIGINT[]))"
+
+
+def _write_batch(con: duckdb.DuckDBPyConnection, rows: BatchRows, rev_ids: list[int]) -> dict[str, int]:
+    wiki = rows.page["wiki"]
     counts: dict[str, int] = {}
     texts = rows.tables.get(TEXTS, [])
-    with_text = {r["rev_id"] for r in texts}
-    hidden = [r for r in rev_ids if r not in with_text]  # text hidden or missing: no text row
     with transaction(con):
-        if hidden:
-            con.execute(f"DELETE FROM {TEXTS_TABLE} WHERE wiki = ? AND rev_id IN (SELECT unnest(?::BIGINT[]))",
-                        [wiki, hidden])
-        counts[TEXTS] = insert_rows(con, TEXTS_TABLE, texts, replace=True)
+        # Every text of the batch is replaced: those given are written again, those hidden or
+        # missing (no text row) are dropped.
+        if rev_ids:
+            con.execute(f"DELETE FROM {TEXTS_TABLE} WHERE {_IN_BATCH}", [wiki, rev_ids])
+        counts[TEXTS] = insert_rows(con, TEXTS_TABLE, texts)
     with transaction(con):
         con.execute(
             "INSERT INTO pages BY NAME SELECT * FROM (SELECT ? AS wiki, ? AS page_id, ? AS title, "
@@ -123,20 +156,59 @@ def load_batch(con: duckdb.DuckDBPyConnection, rows: BatchRows) -> dict[str, int
         # Only revisions already stored have rows to replace; a first load of new revisions (the
         # usual case) skips seven table scans per batch.
         stored = [r for (r,) in con.execute(
-            "SELECT rev_id FROM revisions WHERE wiki = ? AND rev_id IN (SELECT unnest(?::BIGINT[]))",
-            [wiki, rev_ids]).fetchall()] if rev_ids else []
+            f"SELECT rev_id FROM revisions WHERE {_IN_BATCH}", [wiki, rev_ids]).fetchall()] if rev_ids else []
         if stored:
             for table in (*DERIVED_TABLES, "revisions"):
-                con.execute(
-                    f"DELETE FROM {table} WHERE wiki = ? AND rev_id IN (SELECT unnest(?::BIGINT[]))",
-                    [wiki, stored],
-                )
+                con.execute(f"DELETE FROM {table} WHERE {_IN_BATCH}", [wiki, stored])
         for table in ("revisions", *DERIVED_TABLES):
             counts[table] = insert_rows(con, table, rows.tables.get(table, []))
-    # The commit may have checkpointed: give the pages DuckDB freed back to the OS now, so the
-    # process does not keep the high-water mark of every checkpoint until the next one.
-    ALLOCATOR.purge()
     return counts
+
+
+def forget_orphan_texts(con: duckdb.DuckDBPyConnection, wiki: str | None = None,
+                        rev_ids: Sequence[int] | None = None) -> int:
+    """Delete stored texts that have no revision row (of ``rev_ids`` of ``wiki``, or all of them);
+    returns how many. Never raises: it runs on error paths, and the next run tries again."""
+    where = "NOT EXISTS (SELECT 1 FROM revisions r WHERE r.wiki = t.wiki AND r.rev_id = t.rev_id)"
+    params: list = []
+    if rev_ids is not None:
+        if not rev_ids:
+            return 0
+        where += " AND t.wiki = ? AND t.rev_id IN (SELECT unnest(?::BIGINT[]))"
+        params = [wiki, list(rev_ids)]
+    try:
+        with transaction(con):
+            (deleted,) = con.execute(f"DELETE FROM {TEXTS_TABLE} t WHERE {where}", params).fetchone()
+    except duckdb.Error as exc:
+        log.warning("could not delete texts left without a revision (the next run will): %s",
+                    str(exc).splitlines()[0])
+        return 0
+    return deleted
+
+
+# DuckDB's words for a full disk (ENOSPC) or a file-size limit (EFBIG, `ulimit -f`).
+_DISK_FULL = (os.strerror(errno.ENOSPC), os.strerror(errno.EFBIG), "No space left", "Disk full")
+
+
+def describe_load_failure(con: duckdb.DuckDBPyConnection, exc: duckdb.Error, page: dict,
+                          rev_ids: Sequence[int]) -> str:
+    """One line: which revisions failed, DuckDB's reason, and what to do about it."""
+    reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+    span = (f"revision {rev_ids[0]}" if len(rev_ids) == 1 else
+            f"{len(rev_ids)} revisions ({min(rev_ids)}–{max(rev_ids)})" if rev_ids else "a batch")
+    where = f"loading {span} of {page.get('title')!r} failed: {reason}"
+    if isinstance(exc, duckdb.OutOfMemoryException):
+        try:
+            (cap,) = con.execute("SELECT current_setting('memory_limit')").fetchone()
+        except duckdb.Error:
+            cap = "its current cap"
+        return (f"{where} — DuckDB ran out of memory under {cap}; set INFOBOX_DUCKDB_MEMORY "
+                "(e.g. INFOBOX_DUCKDB_MEMORY=1GB) and run again")
+    if any(words in str(exc) for words in _DISK_FULL):
+        return f"{where} — the disk (or file-size limit) is full; free space and run again"
+    if isinstance(exc, duckdb.ConstraintException):
+        return f"{where} — a revision id is repeated in this batch"
+    return where
 
 
 def stored_versions(con: duckdb.DuckDBPyConnection, wiki: str, page_id: int) -> dict[int, int]:
@@ -145,6 +217,39 @@ def stored_versions(con: duckdb.DuckDBPyConnection, wiki: str, page_id: int) -> 
         "SELECT rev_id, parser_version FROM revisions WHERE wiki = ? AND page_id = ?",
         [wiki, page_id],
     ).fetchall())
+
+
+def stored_revisions(con: duckdb.DuckDBPyConnection, wiki: str, rev_ids: Sequence[int]) -> dict[int, dict]:
+    """rev_id → {page_id, parser_version, sha1, run_id} of those of ``rev_ids`` already stored."""
+    if not rev_ids:
+        return {}
+    cursor = con.execute(
+        f"SELECT rev_id, page_id, parser_version, sha1, run_id FROM revisions WHERE {_IN_BATCH}",
+        [wiki, list(rev_ids)])
+    return {rev_id: {"page_id": page_id, "parser_version": version, "sha1": sha1, "run_id": run_id}
+            for rev_id, page_id, version, sha1, run_id in cursor.fetchall()}
+
+
+def record_issues(con: duckdb.DuckDBPyConnection, issues: Sequence[dict]) -> int:
+    """Add parse_issues rows about revisions already stored (a repeated or conflicting copy),
+    except those already there (a re-run of the same source finds the same ones); returns how
+    many were added."""
+    if not issues:
+        return 0
+    import pandas as pd
+
+    try:
+        with transaction(con):
+            con.register("_new_issues", pd.DataFrame.from_records(list(issues)))
+            (added,) = con.execute(
+                "INSERT INTO parse_issues BY NAME SELECT * FROM _new_issues n WHERE NOT EXISTS ("
+                "SELECT 1 FROM parse_issues p WHERE p.wiki = n.wiki AND p.rev_id = n.rev_id "
+                "AND p.code = n.code AND p.message = n.message)").fetchone()
+        con.unregister("_new_issues")
+        return added
+    except duckdb.Error as exc:
+        raise LoadError(f"recording {len(issues)} parse issue(s) failed: "
+                        f"{str(exc).strip().splitlines()[0]}") from exc
 
 
 def latest_revisions(con: duckdb.DuckDBPyConnection, wiki: str, titles: list[str]) -> dict[str, int]:

@@ -28,9 +28,9 @@ SCHEMA_DIR = Path(__file__).with_name("schema")
 TEXTS_SCHEMA = Path(__file__).with_name("schema_texts") / "revision_texts.sql"
 DEFAULT_DB = Path("data/warehouse.duckdb")
 
-# Every connection attaches the warehouse file under WAREHOUSE_ALIAS (its default catalog) and the
-# revision-text store beside it under TEXTS_ALIAS; the store keeps row groups of TEXTS_ROW_GROUP_SIZE
-# rows (see _open).
+# A writer's connection attaches the warehouse file under WAREHOUSE_ALIAS (its default catalog; a
+# reader's default catalog is named after the file) and, in both, the revision-text store beside it
+# under TEXTS_ALIAS; the store keeps row groups of TEXTS_ROW_GROUP_SIZE rows (see _open).
 WAREHOUSE_ALIAS = "warehouse"
 TEXTS_ALIAS = "texts"
 TEXTS_TABLE = f"{TEXTS_ALIAS}.revision_texts"
@@ -133,8 +133,8 @@ def _quote(text: str) -> str:
 
 
 def _open(path: Path, read_only: bool) -> duckdb.DuckDBPyConnection:
-    """A connection with the warehouse attached as WAREHOUSE_ALIAS (the default catalog) and its
-    revision-text store as TEXTS_ALIAS.
+    """A connection with the warehouse as its default catalog and its revision-text store attached
+    as TEXTS_ALIAS.
 
     Why two files: a checkpoint rewrites the row group that received new rows. With DuckDB's
     default of 122,880 rows, every commit of a long history re-compressed all its revision texts so
@@ -144,20 +144,37 @@ def _open(path: Path, read_only: bool) -> duckdb.DuckDBPyConnection:
     (measured: + 69 MB from 5,000 to 20,000 revisions). Row-group size is an ATTACH option of a
     whole database (not a table's, and not stored in the file), so the texts live in their own file
     attached with small row groups and everything else keeps DuckDB's default (docs/BENCHMARKS.md).
+
+    Writers attach the warehouse under WAREHOUSE_ALIAS into an in-memory connection. Readers open
+    the file itself with ``read_only=True``: such a connection cannot detach its default catalog,
+    and every database attached through it is read-only too, whatever the SQL says (a file ATTACHed
+    READ_ONLY into an in-memory connection could be detached and attached again read-write).
     Readers attach the text store only if it exists (a warehouse made before it keeps its texts in
     revisions.text).
     """
     texts = texts_path(path)
-    mode = " (READ_ONLY)" if read_only else ""
-    con = duckdb.connect()
-    try:
-        con.execute(f"ATTACH {_quote(str(path))} AS {WAREHOUSE_ALIAS}{mode}")
-        if read_only:
+    if read_only:
+        con = duckdb.connect(str(path), read_only=True)
+        try:
+            # The default catalog is named after the file: data/texts.duckdb would be `texts`.
+            (catalog,) = con.execute("SELECT current_database()").fetchone()
+            if catalog == TEXTS_ALIAS:
+                raise WarehouseError(f"{path}: a warehouse file cannot be named {TEXTS_ALIAS}.duckdb "
+                                     f"(its text store is attached as `{TEXTS_ALIAS}`); rename it")
             if texts.exists():
                 con.execute(f"ATTACH {_quote(str(texts))} AS {TEXTS_ALIAS} (READ_ONLY)")
-        else:
-            con.execute(f"ATTACH {_quote(str(texts))} AS {TEXTS_ALIAS} "
-                        f"(ROW_GROUP_SIZE {TEXTS_ROW_GROUP_SIZE})")
+        except BaseException:
+            con.close()
+            raise
+        return con
+    if path.stem == TEXTS_ALIAS:
+        raise WarehouseError(f"{path}: a warehouse file cannot be named {TEXTS_ALIAS}.duckdb "
+                             f"(its text store is attached as `{TEXTS_ALIAS}`); choose another name")
+    con = duckdb.connect()
+    try:
+        con.execute(f"ATTACH {_quote(str(path))} AS {WAREHOUSE_ALIAS}")
+        con.execute(f"ATTACH {_quote(str(texts))} AS {TEXTS_ALIAS} "
+                    f"(ROW_GROUP_SIZE {TEXTS_ROW_GROUP_SIZE})")
         con.execute(f"USE {WAREHOUSE_ALIAS}")
     except BaseException:
         con.close()
@@ -231,14 +248,28 @@ ALLOCATOR = _Allocator()
 
 @contextmanager
 def transaction(con: duckdb.DuckDBPyConnection) -> Iterator[duckdb.DuckDBPyConnection]:
-    """BEGIN … COMMIT, rolled back on any exception (which is re-raised)."""
+    """BEGIN … COMMIT, rolled back on any exception, which is re-raised as it was.
+
+    A failed statement leaves DuckDB's transaction aborted: anything but ROLLBACK then fails with
+    "Current transaction is aborted", so the rollback comes first, and an error of the rollback
+    itself (the database may have been invalidated by the first one) is logged, never raised in
+    place of the error that caused it.
+    """
     con.execute("BEGIN TRANSACTION")
     try:
         yield con
     except BaseException:
-        con.execute("ROLLBACK")
+        rollback_quietly(con)
         raise
     con.execute("COMMIT")
+
+
+def rollback_quietly(con: duckdb.DuckDBPyConnection) -> None:
+    """ROLLBACK whatever is open, for cleanup paths that are already handling an error."""
+    try:
+        con.execute("ROLLBACK")
+    except duckdb.Error as exc:
+        log.warning("rollback after a failed statement failed too: %s", str(exc).splitlines()[0])
 
 
 @contextmanager
@@ -265,10 +296,11 @@ def insert_rows(
     frame = pd.DataFrame.from_records(list(rows), columns=list(columns) if columns else None)
     view = "_insert_" + table.replace(".", "_")
     con.register(view, frame)
-    try:
-        con.execute(f"INSERT {'OR REPLACE ' if replace else ''}INTO {table} BY NAME SELECT * FROM {view}")
-    finally:
-        con.unregister(view)
+    # No try/finally here: a failed INSERT leaves the transaction aborted, and unregistering inside
+    # it would fail and hide the INSERT's own error. The caller rolls back; a view left registered
+    # is replaced by the next insert into ``table`` (register() overwrites a name).
+    con.execute(f"INSERT {'OR REPLACE ' if replace else ''}INTO {table} BY NAME SELECT * FROM {view}")
+    con.unregister(view)
     return len(frame)
 
 

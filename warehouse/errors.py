@@ -12,7 +12,11 @@ It lives in ``warehouse`` (the bottom layer, which imports nothing of ours) so t
     │       └── PageNotFound      a requested title or page id does not exist / is invalid
     ├── WarehouseError            the DuckDB file cannot be used
     │   ├── WarehouseLocked       another process holds the write lock (after waiting)
-    │   └── WarehouseUnwritable   the path cannot be created or written
+    │   ├── WarehouseUnwritable   the path cannot be created or written
+    │   ├── LoadError             a batch could not be written (DuckDB's own reason: duplicate key,
+    │   │                         out of memory, disk full…); the batch is rolled back
+    │   └── QueryError            a query of `infobox sql` failed (DuckDB's message, one line)
+    │       └── ReadOnlyViolation the query would change something; nothing of it ran
     └── ValidationError           the expectation run itself broke (not a failed expectation)
 
 Bad wikitext is never raised: the parser records it as ``parse_issues`` rows and goes on.
@@ -59,6 +63,18 @@ class WarehouseLocked(WarehouseError):
 
 class WarehouseUnwritable(WarehouseError):
     """The warehouse path cannot be created or written."""
+
+
+class LoadError(WarehouseError):
+    """Writing a batch failed; the message carries DuckDB's reason and what to do about it."""
+
+
+class QueryError(WarehouseError):
+    """A read-only query failed (syntax, unknown table…)."""
+
+
+class ReadOnlyViolation(QueryError):
+    """A read-only query contains a statement that would change a file or a setting."""
 
 
 class ValidationError(PipelineError):
