@@ -210,6 +210,9 @@ def ingest(
     """
     from prefect.runtime import flow_run
 
+    from flows.runlogs import send_run_logs_to_api
+
+    send_run_logs_to_api()
     logger = get_run_logger()
     run_id = run_id or str(uuid.uuid4())
     db_path = Path(db)
@@ -264,6 +267,8 @@ def ingest(
         logger.info("seconds per stage: %s", ", ".join(f"{k} {v:.2f}" for k, v in timers.items()))
         status = "failed" if summary.critical_failed else "completed"
         _update_run(con, run_id, status=status, finished_at=_now(),
+                    message=(f"{summary.critical_failed} critical expectation(s) failed"
+                             if summary.critical_failed else None),
                     expectations_passed=summary.passed, expectations_failed=summary.failed,
                     report_path=str(summary.report_path))
         _publish_artifact(summary)
@@ -271,8 +276,11 @@ def ingest(
         _update_run(con, run_id, status="failed", finished_at=_now(), message=str(exc), **counts)
         raise
     except BaseException as exc:
-        _update_run(con, run_id, status="failed", finished_at=_now(),
-                    message=f"{type(exc).__name__}: {exc}", **counts)
+        status, message = _ended_by(exc)
+        try:
+            _update_run(con, run_id, status=status, finished_at=_now(), message=message, **counts)
+        except Exception:  # noqa: BLE001 - the next run marks the row 'interrupted' instead
+            pass
         raise
     finally:
         if "api" in state:
@@ -284,6 +292,19 @@ def ingest(
         return Failed(message=f"{summary.critical_failed} critical expectation(s) failed; "
                               f"report: {summary.report_path}")
     return {"run_id": run_id, **counts}
+
+
+def _ended_by(exc: BaseException) -> tuple[str, str]:
+    """(runs.status, runs.message) for a run stopped by ``exc``: a signal cancels, a bug crashes."""
+    from prefect.exceptions import TerminationSignal
+
+    if isinstance(exc, TerminationSignal) or type(exc).__name__ == "Terminated":
+        return "cancelled", "stopped by SIGTERM"
+    if isinstance(exc, KeyboardInterrupt) or type(exc).__name__ == "InterruptException":
+        return "cancelled", "interrupted (Ctrl-C / SIGINT)"
+    if not isinstance(exc, Exception):
+        return "crashed", f"{type(exc).__name__}: {exc}"
+    return "failed", f"{type(exc).__name__}: {exc}"
 
 
 # DuckDB memory for the ingest's validation: its queries scan every figure of the history, and the
