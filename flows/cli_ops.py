@@ -135,7 +135,7 @@ def print_runs_table(rows: list[dict]) -> None:
     from rich.console import Console
     from rich.table import Table
 
-    table = Table(box=box.SIMPLE_HEAD, pad_edge=False, expand=False)
+    table = Table(box=box.SIMPLE_HEAD, pad_edge=False, collapse_padding=True)
     table.add_column("started", no_wrap=True)
     table.add_column("status", no_wrap=True)
     table.add_column("loaded", justify="right", no_wrap=True)

@@ -317,12 +317,17 @@ def run_recorded_server(*, port: int, data_dir: Path, say: Callable[[str], None]
 # ---------------------------------------------------------------- the child side
 
 def _die_with_parent(parent: int) -> None:
-    """Be sent SIGTERM when ``parent`` dies (Linux), or poll for it (elsewhere)."""
+    """Be killed when ``parent`` dies (Linux: PR_SET_PDEATHSIG), or poll for it (elsewhere).
+
+    SIGKILL, not SIGTERM: a server still starting up (migrations, lifespan) defers SIGTERM until
+    it is ready, which took over a minute on a loaded machine. Nothing is lost: the parent that
+    used this server is already gone, and Prefect's SQLite database survives a kill.
+    """
     try:
         import ctypes
 
         libc = ctypes.CDLL(None, use_errno=True)
-        if libc.prctl(1, signal.SIGTERM, 0, 0, 0) != 0:  # 1 = PR_SET_PDEATHSIG
+        if libc.prctl(1, signal.SIGKILL, 0, 0, 0) != 0:  # 1 = PR_SET_PDEATHSIG
             raise OSError(ctypes.get_errno(), "prctl")
     except (OSError, AttributeError):
         import threading
@@ -330,7 +335,7 @@ def _die_with_parent(parent: int) -> None:
         def watch() -> None:
             while os.getppid() == parent:
                 time.sleep(1)
-            os.kill(os.getpid(), signal.SIGTERM)
+            os.kill(os.getpid(), signal.SIGKILL)
 
         threading.Thread(target=watch, daemon=True, name="parent-watch").start()
     if os.getppid() != parent:  # the parent died before the request above took effect
