@@ -15,6 +15,7 @@ from typing import Annotated, Optional
 
 import typer
 
+from flows.failures import GuardedGroup, explain_interrupt
 from warehouse.db import DEFAULT_DB
 from warehouse.errors import ConfigError, PipelineError
 
@@ -25,10 +26,13 @@ for _key, _value in {
     "PREFECT_LOGGING_SERVER_LEVEL": "WARNING",
     "PREFECT_SERVER_LOGGING_LEVEL": "WARNING",
     "DO_NOT_TRACK": "1",
+    # Prefect's default (20 s) is too short on a loaded machine (docs/OPERATIONS.md).
+    "PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS": "180",
 }.items():
     os.environ.setdefault(_key, _value)
 
 app = typer.Typer(
+    cls=GuardedGroup,  # unexpected exceptions → one `error:` line + a log file (flows/failures.py)
     add_completion=False,
     no_args_is_help=True,
     rich_markup_mode="rich",
@@ -256,10 +260,8 @@ def main() -> None:
     """Console-script entry point."""
     try:
         app()
-    except KeyboardInterrupt:
-        typer.secho("interrupted: batches already committed are kept; run again to finish.",
-                    err=True, fg="yellow")
-        sys.exit(130)
+    except KeyboardInterrupt as exc:  # before a command started (commands handle their own)
+        sys.exit(explain_interrupt(exc))
 
 
 if __name__ == "__main__":

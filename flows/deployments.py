@@ -8,8 +8,6 @@ DuckDB file (DuckDB allows one writer process anyway). See docs/OPERATIONS.md.
 
 from __future__ import annotations
 
-import os
-
 from flows.config import PipelineConfig, Schedule
 from warehouse.errors import ConfigError, PipelineError
 
@@ -63,35 +61,47 @@ def build_deployments(config: PipelineConfig) -> list:
     ]
 
 
-def _require_api() -> str:
-    url = os.environ.get("PREFECT_API_URL")
-    if not url:
-        from prefect.settings import get_current_settings
+def _require_api(config: PipelineConfig) -> str:
+    """A server that outlives this command (deployments and schedules live there)."""
+    from flows.prefect_api import resolve_persistent
 
-        url = get_current_settings().api.url
-    if not url:
-        raise ConfigError("PREFECT_API_URL is not set: start `prefect server start` and export "
-                          "PREFECT_API_URL=http://127.0.0.1:4200/api")
-    return str(url)
+    found = resolve_persistent(config.data_dir)
+    if not found:
+        raise ConfigError("no Prefect server: run `infobox server --data-dir "
+                          f"{config.data_dir}` (or `prefect server start` and export "
+                          "PREFECT_API_URL=http://127.0.0.1:4200/api)")
+    return found[0]
 
 
 def deploy(config: PipelineConfig) -> list[tuple[str, str]]:
     """Register every deployment; return (name, id)."""
-    url = _require_api()
+    from flows.prefect_api import use_api_url
+
+    url = _require_api(config)
     out = []
-    for deployment in build_deployments(config):
-        try:
-            deployment_id = deployment.apply()
-        except Exception as exc:  # httpx/Prefect raise many types when the API is unreachable
-            raise PipelineError(f"cannot register deployment {deployment.name!r} on {url}: "
-                                f"{type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}") from exc
-        out.append((deployment.name, str(deployment_id)))
+    with use_api_url(url):
+        for deployment in build_deployments(config):
+            try:
+                deployment_id = deployment.apply()
+            except Exception as exc:  # httpx/Prefect raise many types when the API is unreachable
+                raise PipelineError(f"cannot register deployment {deployment.name!r} on {url}: "
+                                    f"{type(exc).__name__}: "
+                                    f"{str(exc).splitlines()[0] if str(exc) else ''}") from exc
+            out.append((deployment.name, str(deployment_id)))
     return out
 
 
 def serve(config: PipelineConfig) -> None:
-    """Register and run the deployments until interrupted (Ctrl-C stops cleanly)."""
+    """Register and run the deployments until interrupted (Ctrl-C or SIGTERM stops cleanly).
+
+    Each flow run executes in a subprocess of this one; on Ctrl-C the terminal interrupts them
+    too, and on SIGTERM (flows/failures.py) the runner stops them. Either way the run marks its
+    ``runs`` row cancelled and Prefect marks the flow run Crashed or Cancelled.
+    """
     from prefect import serve as prefect_serve
 
-    _require_api()
-    prefect_serve(*build_deployments(config), print_starting_message=True)
+    from flows.prefect_api import use_api_url
+
+    url = _require_api(config)
+    with use_api_url(url):
+        prefect_serve(*build_deployments(config), print_starting_message=True)

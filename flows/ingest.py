@@ -267,13 +267,14 @@ def _warning_message(warnings: Counter) -> str | None:
     return f"{'; '.join(parts)} (parse_issues code {codes})"
 
 
-def _record_failure(con, db_path: Path, run_id: str, message: str, counts: dict):
+def _record_failure(con, db_path: Path, run_id: str, message: str, counts: dict,
+                    status: str = "failed"):
     """Mark the run failed with ``message``; returns the connection to close afterwards.
 
     The error may have left DuckDB's transaction aborted or the database invalidated (a failed
     write to a full disk does): roll back, and if the update still fails, open the file again —
     a run must never stay 'running' because its own failure could not be written."""
-    values = {"status": "failed", "finished_at": _now(), "message": message, **counts}
+    values = {"status": status, "finished_at": _now(), "message": message, **counts}
     rollback_quietly(con)
     try:
         _update_run(con, run_id, **values)
@@ -321,6 +322,9 @@ def ingest(
     """
     from prefect.runtime import flow_run
 
+    from flows.runlogs import send_run_logs_to_api
+
+    send_run_logs_to_api()
     logger = get_run_logger()
     run_id = run_id or str(uuid.uuid4())
     db_path = Path(db)
@@ -388,13 +392,17 @@ def ingest(
         logger.info("seconds per stage: %s", ", ".join(f"{k} {v:.2f}" for k, v in timers.items()))
         status = "failed" if summary.critical_failed else "completed"
         _update_run(con, run_id, status=status, finished_at=_now(),
+                    message=(f"{summary.critical_failed} critical expectation(s) failed"
+                             if summary.critical_failed else None),
                     expectations_passed=summary.passed, expectations_failed=summary.failed,
                     report_path=str(summary.report_path))
         _publish_artifact(summary)
     except BaseException as exc:
-        message = str(exc) if isinstance(exc, PipelineError) else f"{type(exc).__name__}: {exc}"
-        state["con"] = _record_failure(con, db_path, run_id, message.strip().splitlines()[0]
-                                       if message.strip() else type(exc).__name__, counts)
+        status, message = _ended_by(exc)
+        if isinstance(exc, PipelineError):
+            message = str(exc)
+        message = message.strip().splitlines()[0] if message.strip() else type(exc).__name__
+        state["con"] = _record_failure(con, db_path, run_id, message, counts, status=status)
         raise
     finally:
         if "api" in state:
@@ -406,6 +414,19 @@ def ingest(
         return Failed(message=f"{summary.critical_failed} critical expectation(s) failed; "
                               f"report: {summary.report_path}")
     return {"run_id": run_id, **counts}
+
+
+def _ended_by(exc: BaseException) -> tuple[str, str]:
+    """(runs.status, runs.message) for a run stopped by ``exc``: a signal cancels, a bug crashes."""
+    from prefect.exceptions import TerminationSignal
+
+    if isinstance(exc, TerminationSignal) or type(exc).__name__ == "Terminated":
+        return "cancelled", "stopped by SIGTERM"
+    if isinstance(exc, KeyboardInterrupt) or type(exc).__name__ == "InterruptException":
+        return "cancelled", "interrupted (Ctrl-C / SIGINT)"
+    if not isinstance(exc, Exception):
+        return "crashed", f"{type(exc).__name__}: {exc}"
+    return "failed", f"{type(exc).__name__}: {exc}"
 
 
 # DuckDB memory for the ingest's validation: its queries scan every figure of the history, and the

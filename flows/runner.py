@@ -55,26 +55,18 @@ def run_ingest(*, dump: Path | None = None, file: Path | None = None, wiki: str 
             console.print(("warning: " if data["capped"] else "retry: ") + data["message"],
                           markup=False, highlight=False, soft_wrap=True)
 
-    # The CLI reports a failed run in one `error:` line and retries above the bar; Prefect's own
-    # flow- and task-run records (a failure's traceback, the retry warnings) go to the run log on
-    # the Prefect API only, not to the console as well.
-    import logging
+    from flows.prefect_api import prefect_api
 
-    from flows.ingest import ingest, new_run_id
+    def say(line: str) -> None:
+        if show_progress:
+            console.print(line, markup=False, highlight=False, soft_wrap=True)
 
-    for name in ("prefect.flow_runs", "prefect.task_runs"):
-        logging.getLogger(name).propagate = False
-    run_id = new_run_id()
-    progress.subscribe(listener)
-    try:
-        with bar:
-            state = ingest(dump=str(dump) if dump else None, file=str(file) if file else None,
-                           wiki=wiki, titles=titles, db=str(db), run_id=run_id, since=since,
-                           until=until, user_agent=user_agent, lock_wait_seconds=lock_wait,
-                           namespaces=namespaces, dask_address=dask_address,
-                           retry_after_max_seconds=retry_after_max, return_state=True)
-    finally:
-        progress.unsubscribe(listener)
+    with prefect_api(Path(db).resolve().parent, say=say):
+        state, run_id = _run_flow(
+            bar, listener, dump=str(dump) if dump else None, file=str(file) if file else None,
+            wiki=wiki, titles=titles, db=str(db), since=since, until=until, user_agent=user_agent,
+            lock_wait_seconds=lock_wait, namespaces=namespaces, dask_address=dask_address,
+            retry_after_max_seconds=retry_after_max)
     if state.is_failed() or state.is_crashed():
         try:
             state.result(raise_on_failure=True)
@@ -85,6 +77,24 @@ def run_ingest(*, dump: Path | None = None, file: Path | None = None, wiki: str 
                 raise PipelineError(f"run failed: {state.message or exc}") from exc
     print_summary(db, run_id, time.monotonic() - started, Console())
     return EXIT_CRITICAL if state.is_failed() else EXIT_OK
+
+
+def _run_flow(bar, listener, **parameters):
+    """Call the flow with the progress bar shown; return (final state, run id)."""
+    from flows.ingest import ingest, new_run_id
+    from flows.runlogs import quiet_console_run_logs
+
+    # The CLI reports a failed run in one `error:` line; run logs go to the Prefect API (the UI)
+    # and, only when PREFECT_LOGGING_LEVEL asks for them, to the terminal.
+    quiet_console_run_logs()
+    run_id = new_run_id()
+    progress.subscribe(listener)
+    try:
+        with bar:
+            state = ingest(**parameters, run_id=run_id, return_state=True)
+    finally:
+        progress.unsubscribe(listener)
+    return state, run_id
 
 
 def preflight(*, dump: Path | None, file: Path | None, wiki: str | None, titles: list[str] | None,

@@ -130,4 +130,5 @@ def test_deploy_registers_cron_and_parameters_and_serve_runs_a_triggered_run(pre
 def test_deploy_without_a_server_is_a_clear_error(tmp_path):
     env = {**os.environ, "PREFECT_API_URL": f"http://127.0.0.1:{free_port()}/api"}
     proc = infobox(env, "deploy", "--config", write_config(tmp_path))
-    assert proc.returncode == 1 and proc.stderr.startswith("error: cannot register deployment")
+    assert proc.returncode == 1 and proc.stderr.startswith("error: the Prefect API at "), proc.stderr
+    assert "does not answer" in proc.stderr and len(proc.stderr.strip().splitlines()) == 1

@@ -26,7 +26,7 @@ COMMENT ON COLUMN runs.flow_run_id IS 'Prefect flow-run id, to find the run in t
 COMMENT ON COLUMN runs.started_at IS 'UTC time the run started.';
 COMMENT ON COLUMN runs.finished_at IS 'UTC time the run finished; NULL while running or if it was killed.';
 COMMENT ON COLUMN runs.source IS 'What was read: dump:PATH, file:PATH or api:WIKI:TITLES.';
-COMMENT ON COLUMN runs.status IS 'running, completed, failed (critical expectation failed or error) or interrupted (found still running by a later run).';
+COMMENT ON COLUMN runs.status IS 'running, completed, failed (critical expectation failed or error; see message), cancelled (stopped by Ctrl-C or SIGTERM), crashed, or interrupted (found still running by a later run: killed).';
 COMMENT ON COLUMN runs.n_pages IS 'Pages seen in the source.';
 COMMENT ON COLUMN runs.n_revisions_read IS 'Revisions read from the source.';
 COMMENT ON COLUMN runs.n_revisions_loaded IS 'Revisions parsed and loaded by this run (new or re-derived).';
