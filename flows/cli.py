@@ -225,26 +225,32 @@ def _echo_retry(retry) -> None:
 def chart(
     title: Annotated[str, typer.Option("--title", help="Page title, as stored in pages.title.")],
     field: Annotated[Optional[str], typer.Option(help="Only this field (strength1, casualties2…).")] = None,
+    entities: Annotated[bool, typer.Option("--entities", help="Also one line per itemised entity, under each total.")] = False,
     db: DbOption = DEFAULT_DB,
 ) -> None:
-    """Chart a page's figures over its revisions (PNG + HTML page beside the reports).
+    """Chart each declared total against the sum of its itemised parts over the page's revisions.
 
-    Inconsistent declared totals are marked. Prints the HTML path last.
+    Writes a PNG and an interactive HTML page (works offline; hover shows the revision, user and
+    edit summary; tables of every change of state, problems first) to charts/ beside the
+    database. Prints the PNG path, then the HTML path last.
 
-    [bold]Example[/bold]
+    [bold]Examples[/bold]
 
       infobox chart --title 马利北部冲突 --field strength1
+      infobox chart --title 马利北部冲突 --field strength1 --entities
     """
-    from tasks.charts import chart_frame, render_history_chart
+    from tasks.charts import chart_frame, entity_frame, render_history_chart
     from warehouse.db import connect
 
     try:
         con = connect(db, read_only=True, wait_seconds=5)
         try:
             frame = chart_frame(con, title, field)
+            parts = entity_frame(con, title, field) if entities else None
         finally:
             con.close()
-        png, page = render_history_chart(frame, title, Path(db).resolve().parent / "charts", field)
+        png, page = render_history_chart(frame, title, Path(db).resolve().parent / "charts", field,
+                                         parts)
     except PipelineError as exc:
         _fail(str(exc))
     typer.echo(str(png))

@@ -27,7 +27,7 @@ from tasks.parse import PARSER_VERSION, ParseCache, ParsedRevision
 from tasks.sources.api import Discovery, Retry
 from tasks.sources.model import PageHistory, Revision
 from warehouse.db import ALLOCATOR, DEFAULT_DB, connect, memory_limit, rollback_quietly
-from warehouse.errors import ConfigError, PipelineError
+from warehouse.errors import ConfigError, PipelineError, SourceError
 
 SAMPLE_DUMP = Path(__file__).resolve().parent.parent / "data" / "sample" / "northern_mali_conflict.xml"
 BATCH_SIZE = 50
@@ -245,6 +245,24 @@ def _batch_runner(dask_address: str | None):
         yield remote
 
 
+def _check_pages_found(con, run_id: str, source: str, n_pages: int, seen: set[str],
+                       dump_titles: list[str] | None, namespaces: list[int] | None) -> None:
+    """No silent no-ops: a source that yielded no page is an error (nothing was loaded); titles
+    asked of a dump that are not in it, while others are, are recorded as the run's message."""
+    if n_pages == 0:
+        where = f" in namespace(s) {', '.join(map(str, namespaces))}" if namespaces else ""
+        raise SourceError(f"{source.split(':', 1)[-1]}: no page{where} to load")
+    if dump_titles:
+        from tasks.sources.dump import normalize_title
+
+        missing = sorted({normalize_title(t) for t in dump_titles} - seen)
+        if missing:
+            message = (f"no page titled {', '.join(map(repr, missing))} in "
+                       f"{source.split(':', 1)[-1]}; the other titles were loaded")
+            get_run_logger().warning(message)
+            _update_run(con, run_id, message=message)
+
+
 def _update_run(con, run_id: str, **values) -> None:
     assignments = ", ".join(f"{k} = ?" for k in values)
     con.execute(f"UPDATE runs SET {assignments} WHERE run_id = ?", [*values.values(), run_id])
@@ -356,9 +374,11 @@ def ingest(
                                       retry_after_max_seconds=retry_after_max_seconds,
                                       on_retry=on_retry)
         _update_run(con, run_id, source=source)
+        seen_titles: set[str] = set()
         with _batch_runner(dask_address) as run_batches:
             for page in pages:
                 counts["n_pages"] += 1
+                seen_titles.add(page.title)
                 progress.report("page", title=page.title, wiki=page.site.wiki)
                 issues: list[dict] = []
                 chunks = _chunks(con, page, run_id, counts, batch_size, timers, issues, warnings)
@@ -374,6 +394,8 @@ def ingest(
                     counts["n_issues"] += loaded["parse_issues"]
                     progress.report("batch", n=n, title=page.title)
                 counts["n_issues"] += record_issues(con, issues)
+        _check_pages_found(con, run_id, source, counts["n_pages"], seen_titles,
+                           titles if not (wiki or file) else None, namespaces)
         _update_run(con, run_id, message=_warning_message(warnings), **counts)
         logger.info("read %d revisions of %d pages; loaded %d, skipped %d (already stored)",
                     counts["n_revisions_read"], counts["n_pages"], counts["n_revisions_loaded"],

@@ -108,6 +108,9 @@ def preflight(*, dump: Path | None, file: Path | None, wiki: str | None, titles:
         raise ConfigError(f"choose one source, not {' and '.join(chosen)}")
     if wiki and not titles:
         raise ConfigError("--wiki needs at least one --title")
+    if file is not None and titles:
+        raise ConfigError(f"--title does not apply to --file: the file is loaded as one revision of "
+                          f"the page {Path(file).stem!r} (named after the file); drop --title")
     if file is not None:
         read_wikitext(file)
     if dump is not None:
@@ -157,6 +160,12 @@ def print_summary(db: Path, run_id: str, seconds: float, console: Console) -> No
         console.print(checks)
         for line in problems:
             console.print(line, soft_wrap=True, markup=False, highlight=False)
+    if row["n_revisions_loaded"] and not row["n_infoboxes"]:
+        console.print(f"no infobox found: none of the {row['n_revisions_loaded']} revision(s) loaded "
+                      "has an infobox template (they are stored; `infobox parse FILE` shows what "
+                      "the parser sees)", soft_wrap=True, markup=False, highlight=False)
+    if row["message"] and row["status"] != "failed":
+        console.print(f"warning: {row['message']}", soft_wrap=True, markup=False, highlight=False)
     # Plain prints: paths must stay on one line (rich wraps at the terminal width) and be last.
     console.file.flush()
     print(f"database: {Path(db).resolve()}")

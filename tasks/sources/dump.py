@@ -9,6 +9,7 @@ loads as it reads keeps them.
 from __future__ import annotations
 
 import bz2
+import difflib
 import gzip
 import re
 from collections.abc import Iterable, Iterator
@@ -21,7 +22,7 @@ import mwxml
 from mwxml.errors import MalformedXML
 
 from tasks.sources.model import PageHistory, Revision, SiteInfo
-from warehouse.errors import DumpError
+from warehouse.errors import DumpError, PageNotFound
 
 _LANG_RE = re.compile(rb'xml:lang="([A-Za-z-]+)"')
 
@@ -101,6 +102,20 @@ def _guarded(items: Iterator, path: Path) -> Iterator:
         raise DumpError(f"{path}: the file ends early or cannot be decompressed ({exc})") from exc
 
 
+def normalize_title(title: str) -> str:
+    """A title as the export spells it: underscores are spaces, no outer blanks."""
+    return title.replace("_", " ").strip()
+
+
+def _no_page_matched(path: Path, wanted: set[str], close: dict[str, tuple[float, str]],
+                     n_pages: int) -> PageNotFound:
+    hints = [f"did you mean {close[t][1]!r}?" for t in sorted(wanted) if close.get(t, (0,))[0] >= 0.6]
+    return PageNotFound(
+        f"no page titled {', '.join(repr(t) for t in sorted(wanted))} in {path} "
+        f"({n_pages} page(s) read; titles are exact, case included)"
+        + (": " + " ".join(hints) if hints else ""))
+
+
 def read_dump(
     path: str | Path,
     *,
@@ -110,12 +125,17 @@ def read_dump(
     """Yield each page of the export (optionally only some titles / namespaces), streaming.
 
     A page's ``revisions`` iterator must be consumed before the next page is requested.
+    When ``titles`` are given and none of them is in the export, raises PageNotFound at the end
+    (naming the closest title read, for a typo).
     """
     path = Path(path)
     if not path.exists():
         raise DumpError(f"no such dump file: {path}")
     lang = _sniff_lang(path)
-    wanted_titles = {t.replace("_", " ").strip() for t in titles} if titles else None
+    wanted_titles = {normalize_title(t) for t in titles} if titles else None
+    matched = False
+    n_pages = 0
+    close: dict[str, tuple[float, str]] = {}  # wanted title → (similarity, closest title read)
     wanted_ns = set(namespaces) if namespaces is not None else None
     fh = open_dump(path)
     try:
@@ -130,8 +150,14 @@ def read_dump(
         for page in _guarded(dump.pages, path):
             if wanted_ns is not None and page.namespace not in wanted_ns:
                 continue
+            n_pages += 1
             if wanted_titles is not None and page.title not in wanted_titles:
+                for wanted in wanted_titles:
+                    score = difflib.SequenceMatcher(None, wanted.casefold(), page.title.casefold()).ratio()
+                    if score > close.get(wanted, (0.0, ""))[0]:
+                        close[wanted] = (score, page.title)
                 continue
+            matched = True
             yield PageHistory(
                 site=site,
                 page_id=int(page.id),
@@ -141,5 +167,7 @@ def read_dump(
                 redirect_from=None,
                 source="dump",
             )
+        if wanted_titles is not None and not matched:
+            raise _no_page_matched(path, wanted_titles, close, n_pages)
     finally:
         fh.close()
