@@ -32,6 +32,11 @@ from warehouse.errors import ConfigError
 DIFF_CONTEXT = 2
 
 
+def reports_dir_for(db: Path) -> Path:
+    """Reports live beside the database file (as the ingest writes them)."""
+    return Path(db).resolve().parent / "reports"
+
+
 def find_page(con: duckdb.DuckDBPyConnection, title: str, wiki: str | None = None) -> tuple[str, int]:
     """(wiki, page_id) of a stored page title; a clear error when none or several match."""
     rows = con.execute("SELECT wiki, page_id FROM pages WHERE title = ? AND (? IS NULL OR wiki = ?) "
