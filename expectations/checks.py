@@ -3,8 +3,11 @@
 Every check reads a DataFrame from DuckDB (GX's SQL datasource over duckdb-engine fails here, so the
 pandas datasource validates what SQL selected) with a ``description`` column: one readable sentence
 per row, which the reports show for the rows that broke the expectation.
-Per-run checks read the rows of the run's revisions; history checks read the pages the run touched;
-global checks read the whole warehouse.
+Every check reads the whole warehouse, so a report shows the warehouse's state — a problem loaded
+by an earlier run is still reported after a run that loads nothing — and the runner marks which
+offending rows come from the run's revisions (new) and which are in the latest revision of their
+page (current). A check whose SQL selects only offenders says, in ``checked_sql``, how many rows it
+looked at.
 """
 
 from __future__ import annotations
@@ -14,9 +17,7 @@ from dataclasses import dataclass
 
 from warehouse.vocabulary import CATEGORIES, QUALIFIERS
 
-# Pages the run touched, and the run's revisions.
-RUN_PAGES = "SELECT DISTINCT wiki, page_id FROM revisions WHERE run_id = $run_id"
-RUN_REVS = "SELECT wiki, rev_id FROM revisions WHERE run_id = $run_id"
+ROW_TABLES = ("infoboxes", "infobox_fields", "belligerents", "figures", "citations", "parse_issues")
 
 
 @dataclass(frozen=True)
@@ -26,7 +27,7 @@ class Check:
     id: str
     suite: str
     summary: str  # what it asserts, in words
-    sql: str  # parameters: $run_id, $tolerance, $freshness_days
+    sql: str  # selects wiki, rev_id, description…; parameters: $tolerance, $freshness_days
     expectation: Callable[[dict], object]  # settings → the GX expectation (GX imported lazily)
     scheduled_only: bool = False
     requires: str | None = None  # table or view that must exist
@@ -36,6 +37,8 @@ class Check:
     group_by: tuple[str, ...] = ()
     # Which revision of a group describes it: "first" (where the value appeared) or "latest".
     keep: str = "first"
+    # For offenders_are_rows checks: how many rows were looked at (one number).
+    checked_sql: str | None = None
 
 
 def _gxe():
@@ -53,21 +56,21 @@ def _iso3() -> list[str]:
 CHECKS: list[Check] = [
     Check("revisions_rev_id_not_null", "revisions", "every revision has a revision id",
           "SELECT wiki, rev_id, 'revision of page ' || page_id::VARCHAR || ' without id' AS description "
-          "FROM revisions WHERE run_id = $run_id",
+          "FROM revisions",
           lambda s: _gxe().ExpectColumnValuesToNotBeNull(column="rev_id")),
     Check("revisions_rev_id_unique", "revisions", "no revision id is stored twice on a wiki",
-          f"SELECT r.wiki, r.rev_id, r.wiki || ' rev ' || r.rev_id::VARCHAR AS description "
-          f"FROM revisions r JOIN ({RUN_PAGES}) p USING (wiki, page_id)",
+          "SELECT r.wiki, r.rev_id, r.wiki || ' rev ' || r.rev_id::VARCHAR AS description "
+          "FROM revisions r",
           lambda s: _gxe().ExpectCompoundColumnsToBeUnique(column_list=["wiki", "rev_id"])),
     Check("history_parent_present", "v_revision_history",
           "every parent revision is stored, unless it is the first stored revision of its page",
-          f"SELECT h.wiki, h.rev_id, h.parent_id, h.parent_present, h.description "
-          f"FROM v_revision_history h JOIN ({RUN_PAGES}) p USING (wiki, page_id)",
+          "SELECT h.wiki, h.rev_id, h.parent_id, h.parent_present, h.description "
+          "FROM v_revision_history h",
           lambda s: _gxe().ExpectColumnValuesToBeInSet(column="parent_present", value_set=[True])),
     Check("history_timestamps_increasing", "v_revision_history",
           "timestamps increase along parent links",
-          f"SELECT h.wiki, h.rev_id, h.ts_increasing, h.description "
-          f"FROM v_revision_history h JOIN ({RUN_PAGES}) p USING (wiki, page_id)",
+          "SELECT h.wiki, h.rev_id, h.ts_increasing, h.description "
+          "FROM v_revision_history h",
           lambda s: _gxe().ExpectColumnValuesToBeInSet(column="ts_increasing", value_set=[True])),
     Check("revision_has_infobox", "revisions",
           "every revision of a tracked article (one that has had an infobox) has its infobox",
@@ -75,13 +78,13 @@ CHECKS: list[Check] = [
           "pg.title || ' rev ' || r.rev_id::VARCHAR || ' by ' || coalesce(r.user_name, '?') || "
           "' has no infobox (' || coalesce(nullif(r.comment, ''), 'no summary') || ')' AS description "
           "FROM revisions r JOIN pages pg USING (wiki, page_id) "
-          "WHERE r.run_id = $run_id AND EXISTS (SELECT 1 FROM revisions o WHERE o.wiki = r.wiki "
+          "WHERE EXISTS (SELECT 1 FROM revisions o WHERE o.wiki = r.wiki "
           "AND o.page_id = r.page_id AND o.has_infobox)",
           lambda s: _gxe().ExpectColumnValuesToBeInSet(column="has_infobox", value_set=[True])),
     Check("infobox_fields_field_not_null", "infobox_fields", "every infobox parameter has a name",
-          f"SELECT f.wiki, f.rev_id, f.field, 'rev ' || f.rev_id::VARCHAR || ' box ' || f.box_idx::VARCHAR "
-          f"|| ' parameter ' || f.seq::VARCHAR AS description "
-          f"FROM infobox_fields f JOIN ({RUN_REVS}) r USING (wiki, rev_id)",
+          "SELECT f.wiki, f.rev_id, f.field, 'rev ' || f.rev_id::VARCHAR || ' box ' || f.box_idx::VARCHAR "
+          "|| ' parameter ' || f.seq::VARCHAR AS description "
+          "FROM infobox_fields f",
           lambda s: _gxe().ExpectColumnValuesToNotBeNull(column="field"), group_by=("field",)),
     Check("referential_integrity", "referential_integrity",
           "fields, belligerents, figures and citations point to stored revisions, revisions to pages",
@@ -90,36 +93,37 @@ CHECKS: list[Check] = [
               f"'{t} row of missing revision ' || x.wiki || ' ' || x.rev_id::VARCHAR AS description "
               f"FROM {t} x WHERE NOT EXISTS (SELECT 1 FROM revisions r "
               f"WHERE r.wiki = x.wiki AND r.rev_id = x.rev_id)"
-              for t in ("infoboxes", "infobox_fields", "belligerents", "figures", "citations",
-                        "parse_issues"))
+              for t in ROW_TABLES)
           + " UNION ALL SELECT 'revisions', r.wiki, r.rev_id, 'revision ' || r.rev_id::VARCHAR || "
             "' of missing page ' || r.page_id::VARCHAR FROM revisions r WHERE NOT EXISTS "
             "(SELECT 1 FROM pages p WHERE p.wiki = r.wiki AND p.page_id = r.page_id) "
             "ORDER BY table_name, wiki, rev_id",
-          lambda s: _gxe().ExpectTableRowCountToEqual(value=0), offenders_are_rows=True),
+          lambda s: _gxe().ExpectTableRowCountToEqual(value=0), offenders_are_rows=True,
+          checked_sql="SELECT " + " + ".join(f"(SELECT count(*) FROM {t})"
+                                             for t in (*ROW_TABLES, "revisions"))),
     Check("figures_interval_well_formed", "figures", "every figure interval has low ≤ high",
           "SELECT f.wiki, f.rev_id, f.field, f.low, f.high, "
           "(f.low IS NULL OR f.high IS NULL OR f.low <= f.high) AS well_formed, "
           "f.field || ' ' || coalesce(f.entity, '') || ' (rev ' || f.rev_id::VARCHAR || ', #' || f.seq::VARCHAR || ')' AS description "
-          f"FROM figures f JOIN ({RUN_REVS}) r USING (wiki, rev_id)",
+          "FROM figures f",
           lambda s: _gxe().ExpectColumnValuesToBeInSet(column="well_formed", value_set=[True]),
           group_by=("well_formed", "low", "high")),
     Check("figures_non_negative", "figures", "no figure is negative",
           "SELECT f.wiki, f.rev_id, f.field, f.low, "
           "f.field || ' ' || coalesce(f.entity, '') || ' (rev ' || f.rev_id::VARCHAR || ', #' || f.seq::VARCHAR || ')' AS description "
-          f"FROM figures f JOIN ({RUN_REVS}) r USING (wiki, rev_id)",
+          "FROM figures f",
           lambda s: _gxe().ExpectColumnValuesToBeBetween(column="low", min_value=0),
           group_by=("low",)),
     Check("figures_category_in_set", "figures", "every figure's category is a known one",
           "SELECT f.wiki, f.rev_id, f.category, "
           "f.field || ' ' || coalesce(f.entity, '') || ' (rev ' || f.rev_id::VARCHAR || ', #' || f.seq::VARCHAR || ')' AS description "
-          f"FROM figures f JOIN ({RUN_REVS}) r USING (wiki, rev_id)",
+          "FROM figures f",
           lambda s: _gxe().ExpectColumnValuesToBeInSet(column="category", value_set=list(CATEGORIES)),
           group_by=("category",)),
     Check("figures_qualifier_in_set", "figures", "every figure's qualifier is a known one",
           "SELECT f.wiki, f.rev_id, f.qualifier, "
           "f.field || ' ' || coalesce(f.entity, '') || ' (rev ' || f.rev_id::VARCHAR || ', #' || f.seq::VARCHAR || ')' AS description "
-          f"FROM figures f JOIN ({RUN_REVS}) r USING (wiki, rev_id)",
+          "FROM figures f",
           lambda s: _gxe().ExpectColumnValuesToBeInSet(column="qualifier", value_set=list(QUALIFIERS)),
           group_by=("qualifier",)),
     Check("country_codes_valid", "country_codes",
@@ -129,14 +133,14 @@ CHECKS: list[Check] = [
           "rev_id::VARCHAR || ', #' || seq::VARCHAR || ')' AS description "
           "FROM figures UNION ALL SELECT wiki, rev_id, country_code, field || ' ' || name || ' (rev ' || "
           "rev_id::VARCHAR || ', party #' || seq::VARCHAR || ')' "
-          f"FROM belligerents) x JOIN ({RUN_REVS}) r USING (wiki, rev_id)",
+          "FROM belligerents) x",
           lambda s: _gxe().ExpectColumnValuesToBeInSet(column="country_code", value_set=_iso3()),
           group_by=("country_code",)),
     Check("totals_reconcile", "v_total_reconciliation",
           "every declared total agrees with the sum of its itemised contributions",
           "SELECT t.wiki, t.rev_id, t.field, t.block, t.entity, t.declared_low, t.declared_high, "
           "t.sum_low, t.sum_high, t.status, t.description "
-          f"FROM reconcile_totals($tolerance) t JOIN ({RUN_REVS}) r USING (wiki, rev_id)",
+          "FROM reconcile_totals($tolerance) t",
           lambda s: _gxe().ExpectColumnValuesToNotBeInSet(column="status", value_set=["inconsistent"]),
           requires="reconcile_totals",
           # A total that stays wrong for 3,000 revisions is one finding, shown at its latest revision.
@@ -144,17 +148,23 @@ CHECKS: list[Check] = [
                     "status"), keep="latest"),
     Check("suspicious_change", "v_suspicious_changes",
           "no figure jumps by 10× (or gains/loses a digit) between revisions with the same references",
-          "SELECT s.wiki, s.rev_id, s.field, s.entity, s.old_low, s.new_low, s.description "
-          f"FROM v_suspicious_changes s JOIN ({RUN_PAGES}) p USING (wiki, page_id) "
-          "ORDER BY s.rev_id, s.field, s.entity",
-          lambda s: _gxe().ExpectTableRowCountToEqual(value=0), offenders_are_rows=True),
+          # still_standing: the latest revision of the page still carries the new value.
+          "WITH latest AS (SELECT wiki, page_id, max_by(rev_id, ts) AS rev_id FROM revisions "
+          "GROUP BY ALL) "
+          "SELECT s.wiki, s.rev_id, s.field, s.block, s.entity, s.category, s.old_low, s.new_low, "
+          "EXISTS (SELECT 1 FROM figures f JOIN latest l ON f.wiki = l.wiki AND f.rev_id = l.rev_id "
+          "WHERE l.wiki = s.wiki AND l.page_id = s.page_id AND f.field = s.field "
+          "AND f.block = s.block AND coalesce(f.entity, '') = s.entity AND f.category = s.category "
+          "AND f.low = s.new_low AND NOT f.is_annotation) AS still_standing, s.description "
+          "FROM v_suspicious_changes s ORDER BY s.rev_id, s.field, s.entity",
+          lambda s: _gxe().ExpectTableRowCountToEqual(value=0), offenders_are_rows=True,
+          checked_sql="SELECT count(*) FROM figures WHERE NOT is_annotation AND low IS NOT NULL"),
     Check("freshness", "pages",
           "the newest stored revision of each page is recent (scheduled runs)",
           "SELECT r.wiki, max(r.rev_id) AS rev_id, date_diff('day', max(r.ts), now()::TIMESTAMP) AS age_days, "
           "any_value(pg.title) || ': newest stored revision is ' || "
           "date_diff('day', max(r.ts), now()::TIMESTAMP)::VARCHAR || ' days old' AS description "
-          f"FROM revisions r JOIN ({RUN_PAGES}) p USING (wiki, page_id) "
-          "JOIN pages pg USING (wiki, page_id) GROUP BY r.wiki, r.page_id",
+          "FROM revisions r JOIN pages pg USING (wiki, page_id) GROUP BY r.wiki, r.page_id",
           lambda s: _gxe().ExpectColumnValuesToBeBetween(column="age_days",
                                                           max_value=s["freshness_days"]),
           scheduled_only=True),

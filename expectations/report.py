@@ -1,12 +1,19 @@
-"""Readable reports of a validation run: an HTML page per run and a Markdown summary.
+"""Readable reports of a validation: an HTML page per run and a Markdown summary.
+
+The report shows the warehouse's state, read back from DuckDB (expectation_results of the run, the
+problem register ``problems``, the reviewers' ``problem_reviews``), so it can be rendered again
+after a reviewer marks a problem checked. Every problem is listed (collapsible per expectation,
+never cut), problems first.
 
 Every string that came from a wiki (titles, entities, raw wikitext, edit summaries) is untrusted:
-it is HTML-escaped here, and the page carries a Content-Security-Policy that forbids scripts.
+pages come from Jinja2 templates with autoescape, and carry a Content-Security-Policy that forbids
+scripts and any request off the page.
 """
 
 from __future__ import annotations
 
 import html
+import json
 import shutil
 from datetime import UTC, datetime
 from pathlib import Path
@@ -14,18 +21,18 @@ from urllib.parse import quote, urlsplit
 
 import duckdb
 
-from expectations.model import ExpectationOutcome, ValidationSummary
+from expectations.model import ExpectationOutcome, ValidationSummary, problem_order, result_order
 
-_CSS = """
-body{font-family:system-ui,sans-serif;margin:2em;max-width:1100px;color:#222}
-table{border-collapse:collapse;margin:.5em 0 1.5em}td,th{border:1px solid #ccc;padding:.3em .6em;
-text-align:left;vertical-align:top}th{background:#f3f3f3}.ok{color:#176917}.critical{color:#b00020;
-font-weight:bold}.warning{color:#a15c00;font-weight:bold}code{white-space:pre-wrap}
-"""
+TEMPLATES = Path(__file__).with_name("templates")
 
 
-def _e(value) -> str:
-    return html.escape("" if value is None else str(value), quote=True)
+def environment():
+    import jinja2
+
+    env = jinja2.Environment(loader=jinja2.FileSystemLoader(TEMPLATES), autoescape=True,
+                             undefined=jinja2.StrictUndefined, trim_blocks=True, lstrip_blocks=True)
+    env.filters["num"] = lambda n: f"{n:,}" if isinstance(n, int) else ("" if n is None else str(n))
+    return env
 
 
 def revision_link(base_url: str | None, rev_id) -> str | None:
@@ -37,62 +44,96 @@ def revision_link(base_url: str | None, rev_id) -> str | None:
     return f"{base_url}?oldid={quote(str(rev_id))}"
 
 
-def _bases(con: duckdb.DuckDBPyConnection) -> dict[str, str]:
-    rows = con.execute("SELECT wiki, any_value(base_url) FROM pages GROUP BY wiki").fetchall()
-    return {wiki: base for wiki, base in rows if base}
+def page_file(wiki: str, page_id) -> str:
+    """Article page of a page, relative to the reports folder."""
+    safe = "".join(ch if ch.isalnum() or ch in "-_" else "_" for ch in str(wiki))
+    return f"pages/{safe}-{int(page_id)}.html"
 
 
-def _status(o: ExpectationOutcome) -> str:
-    if o.success:
-        return '<span class="ok">passed</span>'
-    return f'<span class="{_e(o.severity)}">{"FAILED" if o.severity == "critical" else "warning"}</span>'
+def _pages(con: duckdb.DuckDBPyConnection) -> dict[tuple, dict]:
+    rows = con.execute("SELECT wiki, page_id, title, base_url FROM pages").fetchall()
+    return {(w, p): {"title": t, "base_url": b} for w, p, t, b in rows}
 
 
-def render_html(run_id: str, outcomes: list[ExpectationOutcome], bases: dict[str, str],
-                docs_index: Path | None) -> str:
-    now = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
-    failed = [o for o in outcomes if not o.success]
-    parts = [
-        "<!DOCTYPE html><html><head><meta charset='utf-8'>",
-        "<meta http-equiv='Content-Security-Policy' content=\"default-src 'none'; "
-        "style-src 'unsafe-inline'; img-src 'self' data:\">",
-        f"<title>Expectations · run {_e(run_id[:8])}</title><style>{_CSS}</style></head><body>",
-        f"<h1>Expectation report</h1><p>Run <code>{_e(run_id)}</code> · {now} · "
-        f"{len(outcomes) - len(failed)} passed, {len(failed)} failed</p>",
-    ]
-    if docs_index is not None:
-        parts.append(f"<p>Great Expectations Data Docs: <a href='{_e(docs_index.as_uri())}'>"
-                     f"{_e(docs_index)}</a></p>")
-    parts.append("<table><tr><th>expectation</th><th>suite</th><th>severity</th><th>result</th>"
-                 "<th>rows checked</th><th>unexpected</th><th>what it asserts</th></tr>")
-    for o in outcomes:
-        parts.append(f"<tr><td>{_e(o.expectation)}</td><td>{_e(o.suite)}</td><td>{_e(o.severity)}</td>"
-                     f"<td>{_status(o)}</td><td>{o.rows_checked}</td><td>{_e(o.unexpected_count)}</td>"
-                     f"<td>{_e(o.description)}</td></tr>")
-    parts.append("</table>")
-    for o in failed:
-        parts.append(f"<h2>{_status(o)} {_e(o.expectation)}</h2><p>{_e(o.description)}. "
-                     f"{_e(o.unexpected_count)} row(s) broke it; the first ones:</p>")
-        parts.append("<table><tr><th>problem</th><th>revision</th></tr>")
-        for row in o.unexpected_sample:
-            link = revision_link(bases.get(row.get("wiki")), row.get("rev_id"))
-            rev = _e(row.get("rev_id"))
-            rev_cell = f"<a href='{_e(link)}' rel='noopener noreferrer'>{rev}</a>" if link else rev
-            parts.append(f"<tr><td>{_e(row.get('description'))}</td><td>{_e(row.get('wiki'))} "
-                         f"{rev_cell}</td></tr>")
-        parts.append("</table>")
-    parts.append("</body></html>")
-    return "\n".join(parts)
+def docs_index_for(data_dir: Path) -> Path:
+    return Path(data_dir) / "gx" / "uncommitted" / "data_docs" / "local_site" / "index.html"
 
 
-def write_report(con: duckdb.DuckDBPyConnection, run_id: str, outcomes: list[ExpectationOutcome],
-                 out_dir: Path, docs_index: Path | None) -> Path:
-    """Write reports/run-<run_id>.html and reports/latest.html; return the run's page."""
+def load_summary(con: duckdb.DuckDBPyConnection, run_id: str, data_dir: Path) -> ValidationSummary:
+    """The run's outcomes and the current problem register, as stored."""
+    from expectations.runner import load_reviews
+
+    results = con.execute(
+        "SELECT suite, expectation, severity, success, observed_value, unexpected_count, "
+        "unexpected_sample, details FROM expectation_results WHERE run_id = ?", [run_id]).fetchall()
+    cursor = con.execute("SELECT * FROM problems")
+    names = [d[0] for d in cursor.description]
+    by_check: dict[str, list[dict]] = {}
+    for row in cursor.fetchall():
+        problem = dict(zip(names, row, strict=True))
+        problem["detail"] = json.loads(problem["detail"] or "{}")
+        by_check.setdefault(problem["expectation"], []).append(problem)
+    outcomes = []
+    for suite, name, severity, success, observed, unexpected, sample, details in results:
+        info = json.loads(details or "{}")
+        outcomes.append(ExpectationOutcome(
+            suite=suite, expectation=name, severity=severity, success=success,
+            observed_value=observed, unexpected_count=unexpected,
+            unexpected_sample=json.loads(sample or "[]"), description=info.get("summary", ""),
+            rows_checked=info.get("rows_checked", 0),
+            problems=sorted(by_check.get(name, []), key=problem_order)))
+    outcomes.sort(key=result_order)
+    reports = Path(data_dir) / "reports"
+    return ValidationSummary(run_id=run_id, outcomes=outcomes, report_path=reports / f"run-{run_id}.html",
+                             docs_index=docs_index_for(data_dir), reviews=load_reviews(con))
+
+
+def _view(summary: ValidationSummary, pages: dict[tuple, dict]) -> dict:
+    """What the template shows: outcomes problems-first, each problem with its page and links."""
+    def decorate(problem: dict) -> dict:
+        page = pages.get((problem["wiki"], problem["page_id"])) or {}
+        review = summary.reviews.get(problem["problem_id"])
+        return {**problem, "title": page.get("title"), "review": review,
+                "rev_link": revision_link(page.get("base_url"), problem["rev_id"]),
+                "page_file": page_file(problem["wiki"], problem["page_id"])
+                if problem["page_id"] is not None else None}
+
+    rows = []
+    for o in sorted(summary.outcomes, key=result_order):
+        problems = [decorate(p) for p in sorted(o.problems, key=problem_order)]
+        rows.append({"o": o, "open": [p for p in problems if not p["review"]],
+                     "checked": [p for p in problems if p["review"]],
+                     "new": sum(1 for p in problems if p["is_new"])})
+    articles = sorted({(p["title"] or "?", p["page_file"]) for r in rows for p in r["open"] + r["checked"]
+                       if p["page_file"]})
+    return {"rows": rows, "articles": articles}
+
+
+def render_html(summary: ValidationSummary, pages: dict[tuple, dict]) -> str:
+    docs = summary.docs_index if summary.docs_index and summary.docs_index.exists() else None
+    return environment().get_template("report.html.j2").render(
+        summary=summary, counts=summary.counts(), generated=datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
+        docs_uri=docs.as_uri() if docs else None, **_view(summary, pages))
+
+
+def write_report(con: duckdb.DuckDBPyConnection, run_id: str, out_dir: Path,
+                 docs_index: Path | None = None) -> Path:
+    """Write reports/run-<run_id>.html and reports/latest.html from what is stored; return the run's page."""
+    out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
+    summary = load_summary(con, run_id, out_dir.parent)
+    if docs_index is not None:
+        summary.docs_index = docs_index
     page = out_dir / f"run-{run_id}.html"
-    page.write_text(render_html(run_id, outcomes, _bases(con), docs_index), encoding="utf-8")
+    page.write_text(render_html(summary, _pages(con)), encoding="utf-8")
     shutil.copyfile(page, out_dir / "latest.html")
     return page
+
+
+def latest_validated_run(con: duckdb.DuckDBPyConnection) -> str | None:
+    found = con.execute("SELECT run_id FROM problems LIMIT 1").fetchall() or con.execute(
+        "SELECT run_id FROM expectation_results ORDER BY evaluated_at DESC LIMIT 1").fetchall()
+    return found[0][0] if found else None
 
 
 def summary_markdown(summary: ValidationSummary) -> str:
@@ -103,31 +144,36 @@ def summary_markdown(summary: ValidationSummary) -> str:
             text = text.replace(ch, "\\" + ch)
         return text
 
-    lines = [f"# Expectations: {summary.passed} passed, {summary.failed} failed "
-             f"({summary.critical_failed} critical)", "",
-             "| expectation | severity | result | unexpected | first problem |",
-             "|---|---|---|---|---|"]
-    for o in summary.outcomes:
-        first = o.unexpected_sample[0].get("description") if o.unexpected_sample else ""
-        result = "passed" if o.success else ("**FAILED**" if o.severity == "critical" else "warning")
-        lines.append(f"| {md(o.expectation)} | {o.severity} | {result} | {o.unexpected_count or 0} | "
-                     f"{md(first)} |")
-    failed = [o for o in summary.outcomes if not o.success]
-    if failed:
-        lines += ["", "## Problems"]
-        for o in failed:
-            for row in o.unexpected_sample[:5]:
-                lines.append(f"- **{md(o.expectation)}**: {md(row.get('description'))}")
-            if (o.unexpected_count or 0) > 5:
-                lines.append(f"- **{md(o.expectation)}**: … {o.unexpected_count - 5} more")
+    lines = [f"# Expectations: {md(summary.headline())}", "",
+             "| expectation | result | problems | open | checked | checked rows/values |",
+             "|---|---|---|---|---|---|"]
+    ordered = sorted(summary.outcomes, key=result_order)
+    for o in ordered:
+        checked = sum(1 for p in o.problems if p["problem_id"] in summary.reviews)
+        result = "passed" if o.success else f"**{o.result}**"
+        lines.append(f"| {md(o.expectation)} | {result} | {o.unexpected_count or 0} | "
+                     f"{len(o.problems) - checked} | {checked} | {o.rows_checked} |")
+    opened = [(o, p) for o in ordered for p in sorted(o.problems, key=problem_order)
+              if p["problem_id"] not in summary.reviews]
+    if opened:
+        lines += ["", "## Open problems (every one; current = in the latest revision of its page)"]
+        for o, p in opened:
+            state = "current" if p["is_current"] else "history"
+            new = ", new" if p["is_new"] else ""
+            lines.append(f"- **{md(o.expectation)}** ({o.result}, {state}{new}) `{p['problem_id']}`: "
+                         f"{md(p['description'])}")
     lines += ["", f"Report: `{summary.report_path}`"]
     return "\n".join(lines)
 
 
 def summary_rows(summary: ValidationSummary) -> list[tuple]:
-    """(suite, expectation, severity, status, unexpected) for a terminal table."""
-    return [(o.suite, o.expectation, o.severity,
-             "passed" if o.success else "failed", o.unexpected_count or 0) for o in summary.outcomes]
+    """(suite, expectation, result, problems, open, checked) for a terminal table, problems first."""
+    rows = []
+    for o in sorted(summary.outcomes, key=result_order):
+        checked = sum(1 for p in o.problems if p["problem_id"] in summary.reviews)
+        rows.append((o.suite, o.expectation, o.result, o.unexpected_count or 0,
+                     len(o.problems) - checked, checked))
+    return rows
 
 
 def latest_report(data_dir: Path) -> Path | None:

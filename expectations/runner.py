@@ -7,6 +7,7 @@ run updates them (no duplicates) and rebuilds the Data Docs site.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
 import math
@@ -72,17 +73,32 @@ def _frame(con: duckdb.DuckDBPyConnection, check: Check, run_id: str, settings: 
             return _query_frame(con, check, run_id, settings)
 
 
+# The latest stored revision of each page (by time; rev_id breaks ties).
+LATEST_REVS = "SELECT wiki, page_id, max_by(rev_id, (ts, rev_id)) AS latest_rev FROM revisions GROUP BY ALL"
+# Columns the runner adds to every check's rows: the revision's page, whether this run loaded the
+# revision (new), whether it is the latest revision of its page (current). first_rev_ is where a
+# grouped finding first appeared.
+MARKERS = ("page_id_", "is_new_", "at_latest_", "first_rev_", "n_rows", "still_standing")
+
+
 def _query_frame(con: duckdb.DuckDBPyConnection, check: Check, run_id: str, settings: dict):
     params = {"run_id": run_id, "tolerance": settings["approx_tolerance"],
               "freshness_days": settings["freshness_days"]}
-    used = {k: v for k, v in params.items() if f"${k}" in check.sql}
-    sql = check.sql
+    sql = (f"WITH latest_ AS ({LATEST_REVS}) "
+           f"SELECT c.*, r.page_id AS page_id_, coalesce(r.run_id = $run_id, false) AS is_new_, "
+           f"coalesce(c.rev_id = l.latest_rev, false) AS at_latest_ FROM ({check.sql}) c "
+           f"LEFT JOIN revisions r ON r.wiki = c.wiki AND r.rev_id = c.rev_id "
+           f"LEFT JOIN latest_ l ON l.wiki = r.wiki AND l.page_id = r.page_id")
     if check.group_by:
         keys = ", ".join(check.group_by)
         pick, order = ("arg_max", "max(rev_id) DESC") if check.keep == "latest" else ("arg_min", "min(rev_id)")
-        sql = (f"SELECT {keys}, {pick}(wiki, rev_id) AS wiki, {pick.removeprefix('arg_')}(rev_id) AS rev_id, "
-               f"{pick}(description, rev_id) AS description, count(*) AS n_rows "
-               f"FROM ({sql}) GROUP BY ALL ORDER BY {order}, {keys}")
+        sql = (f"SELECT {keys}, wiki, page_id_, {pick.removeprefix('arg_')}(rev_id) AS rev_id, "
+               f"{pick}(description, rev_id) AS description, min(rev_id) AS first_rev_, "
+               f"bool_or(is_new_) AS is_new_, bool_or(at_latest_) AS at_latest_, count(*) AS n_rows "
+               f"FROM ({sql}) GROUP BY {keys}, wiki, page_id_ ORDER BY {order}, {keys}")
+    else:
+        sql += " ORDER BY c.wiki, c.rev_id"
+    used = {k: v for k, v in params.items() if f"${k}" in sql}
     return con.execute(sql, used).df()
 
 
@@ -166,12 +182,12 @@ class _Gx:
         return Path(sites[0]["site_url"].removeprefix("file://"))
 
 
-def _sample(check: Check, frame, gx_result, limit: int | None = SAMPLE_ROWS) -> list[dict]:
-    """Offending rows as dicts (from the frame, so every column and the description are there)."""
-    if frame.empty:
+def _offenders(check: Check, frame, gx_result) -> list[dict]:
+    """Every offending row as a dict (from the frame, so every column and the description are there)."""
+    if frame.empty or gx_result.success:
         return []
     if check.offenders_are_rows:
-        rows = frame.head(limit) if limit else frame
+        rows = frame
     else:
         import html
 
@@ -180,15 +196,56 @@ def _sample(check: Check, frame, gx_result, limit: int | None = SAMPLE_ROWS) -> 
         descriptions = {html.unescape(i.get("description")) for i in indexes
                         if isinstance(i, dict) and isinstance(i.get("description"), str)}
         rows = frame[frame["description"].isin(descriptions)] if descriptions else frame.head(0)
-        rows = rows.head(limit) if limit else rows
     return [{k: _plain(v) for k, v in row.items()} for row in rows.to_dict(orient="records")]
+
+
+def problem_id(check: Check, row: dict) -> str:
+    """Stable id of a finding: the check, the page and the offending values (never the revision of a
+    grouped finding, which moves on as the same wrong value is kept by later revisions)."""
+    if check.group_by:
+        key = [row.get(c) for c in (*check.group_by, "wiki", "page_id_")]
+    else:
+        key = [[c, row[c]] for c in sorted(row) if c not in MARKERS and c != "description"]
+    digest = hashlib.sha1(json.dumps([check.id, _integral(key)], ensure_ascii=False, default=str).encode())
+    return digest.hexdigest()[:12]
+
+
+def _integral(value):
+    """1.0 → 1 (a page id read beside NULLs comes back as a float), recursively."""
+    if isinstance(value, list):
+        return [_integral(v) for v in value]
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    return value
+
+
+def _problems(check: Check, severity: str, run_id: str, offenders: list[dict]) -> list[dict]:
+    found: dict[str, dict] = {}
+    for row in offenders:
+        pid = problem_id(check, row)
+        if pid in found:  # the very same values twice (a duplicated row): one problem
+            found[pid]["n_rows"] += int(row.get("n_rows") or 1)
+            continue
+        current = row["still_standing"] if "still_standing" in row else row.get("at_latest_")
+        found[pid] = {
+            "problem_id": pid, "run_id": run_id, "expectation": check.id, "severity": severity,
+            "wiki": row.get("wiki"), "page_id": _integral(row.get("page_id_")),
+            "rev_id": _integral(row.get("rev_id")),
+            "field": row.get("field"), "is_current": bool(current), "is_new": bool(row.get("is_new_")),
+            "n_rows": int(row.get("n_rows") or 1), "description": str(row.get("description") or ""),
+            "detail": {k: v for k, v in row.items() if k not in ("description",)},
+        }
+    return list(found.values())
 
 
 def validate(con: duckdb.DuckDBPyConnection, run_id: str, data_dir: Path,
              severities: dict[str, str] | None = None, approx_tolerance: float | None = None,
              scheduled: bool = False) -> ValidationSummary:
-    """Run every check for ``run_id``; store results in expectation_results; build the reports."""
+    """Run every check over the warehouse; store the outcomes (expectation_results) and the problem
+    register (problems); build the Data Docs, the run's report and the article pages."""
+    from expectations.datadocs import make_offline
     from expectations.report import write_report
+    from expectations.review import write_article_pages
 
     levels, settings = load_settings(severities, approx_tolerance)
     data_dir = Path(data_dir)
@@ -212,27 +269,42 @@ def validate(con: duckdb.DuckDBPyConnection, run_id: str, data_dir: Path,
             raise ValidationError(f"expectation {check.id} could not run: "
                                   f"{type(exc).__name__}: {exc}") from exc
         gx_result = results[0]
-        sample = _sample(check, frame, gx_result) if not gx_result.success else []
+        offenders = _offenders(check, frame, gx_result)
+        # The counts are GX's own (what its Data Docs page shows): offending values of the rows
+        # checked. A grouped check validates distinct values, so both count values, not rows.
         unexpected = gx_result.result.get("unexpected_count")
-        if unexpected is None and not gx_result.success:
+        checked = gx_result.result.get("element_count")
+        if check.offenders_are_rows:
             unexpected = len(frame)
-        if check.group_by and sample:
-            # GX counted offending groups; report offending rows.
-            unexpected = int(sum(row.get("n_rows") or 1 for row in _sample(check, frame, gx_result, None)))
+            checked = _count(con, check.checked_sql) if check.checked_sql else len(frame)
         observed = gx_result.result.get("observed_value")
         outcomes.append(ExpectationOutcome(
             suite=check.suite, expectation=check.id, severity=levels[check.id],
             success=bool(gx_result.success),
             observed_value=None if observed is None else str(_plain(observed)),
-            unexpected_count=int(unexpected) if unexpected is not None else 0,
-            unexpected_sample=sample, description=check.summary,
-            rows_checked=int(frame["n_rows"].sum()) if check.group_by else len(frame)))
-        del frame, results, gx_result
+            unexpected_count=int(unexpected or 0),
+            unexpected_sample=offenders[:SAMPLE_ROWS], description=check.summary,
+            rows_checked=int(checked if checked is not None else len(frame)),
+            problems=_problems(check, levels[check.id], run_id, offenders)))
+        del frame, results, gx_result, offenders
     docs_index = gx_env.build_docs()
-    report_path = write_report(con, run_id, outcomes, data_dir / "reports", docs_index)
+    make_offline(docs_index.parent)
     _store(con, run_id, outcomes)
+    report_path = write_report(con, run_id, data_dir / "reports", docs_index)
+    write_article_pages(con, data_dir / "reports")
     return ValidationSummary(run_id=run_id, outcomes=outcomes, report_path=report_path,
-                             docs_index=docs_index)
+                             docs_index=docs_index, reviews=load_reviews(con))
+
+
+def _count(con: duckdb.DuckDBPyConnection, sql: str) -> int:
+    return int(con.execute(sql).fetchone()[0])
+
+
+def load_reviews(con: duckdb.DuckDBPyConnection) -> dict[str, dict]:
+    """Problems marked as checked: problem_id → {note, reviewer, checked_at…}."""
+    cursor = con.execute("SELECT * FROM problem_reviews")
+    names = [d[0] for d in cursor.description]
+    return {row[0]: dict(zip(names, row, strict=True)) for row in cursor.fetchall()}
 
 
 def _store(con: duckdb.DuckDBPyConnection, run_id: str, outcomes: list[ExpectationOutcome]) -> None:
@@ -244,10 +316,18 @@ def _store(con: duckdb.DuckDBPyConnection, run_id: str, outcomes: list[Expectati
         "success": o.success, "observed_value": o.observed_value,
         "unexpected_count": o.unexpected_count,
         "unexpected_sample": json.dumps(o.unexpected_sample, ensure_ascii=False, default=str),
-        "details": json.dumps({"summary": o.description, "rows_checked": o.rows_checked},
+        "details": json.dumps({"summary": o.description, "rows_checked": o.rows_checked,
+                               "problems": len(o.problems),
+                               "rows_affected": sum(p["n_rows"] for p in o.problems)},
                               ensure_ascii=False),
         "evaluated_at": now,
     } for o in outcomes]
+    problems = [{**p, "detail": json.dumps(p["detail"], ensure_ascii=False, default=str)}
+                for o in outcomes for p in o.problems]
     with transaction(con):
         con.execute("DELETE FROM expectation_results WHERE run_id = ?", [run_id])
         insert_rows(con, "expectation_results", rows)
+        # The register holds the warehouse's problems as this validation found them.
+        con.execute("DELETE FROM problems")
+        if problems:
+            insert_rows(con, "problems", problems)

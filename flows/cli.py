@@ -165,6 +165,59 @@ def report(
 
 
 @app.command()
+def review(
+    title: Annotated[str, typer.Option("--title", help="Page title, as stored in pages.title.")],
+    check: Annotated[Optional[str], typer.Option("--check", help="Mark this problem id as checked.")] = None,
+    note: Annotated[Optional[str], typer.Option("--note", help="With --check: what you found.")] = None,
+    reopen: Annotated[Optional[str], typer.Option("--reopen", help="Remove the mark of this problem id.")] = None,
+    reviewer: Annotated[Optional[str], typer.Option(help="With --check: who checked ($USER if omitted).")] = None,
+    wiki: Annotated[Optional[str], typer.Option(help="Wiki of the page, when the title is on several.")] = None,
+    db: DbOption = DEFAULT_DB,
+) -> None:
+    """Write a page's article page (every problem with its revision, diff, sources, history), list
+    its problems, and mark one checked (kept across runs until the figure changes) or reopen it.
+
+    Prints the article page's path last.
+
+    [bold]Examples[/bold]
+
+      infobox review --title 马利北部冲突
+      infobox review --title 马利北部冲突 --check efbacb9f0587 --note "EU list sums to 546; BBC says 545"
+      infobox review --title 马利北部冲突 --reopen efbacb9f0587
+    """
+    from expectations import review as reviews
+    from expectations.runner import load_reviews
+    from flows.output import print_problems
+    from warehouse.db import connect
+
+    if check and reopen:
+        _fail("choose --check or --reopen, not both")
+    if check and not note:
+        _fail("--check needs --note saying what you checked")
+    if note and not check:
+        _fail("--note goes with --check ID")
+    if not Path(db).exists():
+        _fail(f"no warehouse at {db}: run `infobox run` first")
+    try:
+        con = connect(db, wait_seconds=30)
+        try:
+            page = reviews.find_page(con, title, wiki)
+            if check:
+                reviews.mark_checked(con, check, note, reviewer=reviewer, title=title, wiki=wiki)
+                typer.echo(f"checked {check}", err=True)
+            elif reopen:
+                reviews.reopen(con, reopen)
+                typer.echo(f"reopened {reopen}", err=True)
+            path = reviews.refresh_pages(con, reviews.reports_dir_for(db), *page)
+            print_problems(reviews.page_problems(con, *page), load_reviews(con))
+        finally:
+            con.close()
+    except PipelineError as exc:
+        _fail(str(exc))
+    typer.echo(str(path))
+
+
+@app.command()
 def parse(
     file: Annotated[Path, typer.Argument(help="A wikitext file.")],
     format: Annotated[ParseFormat, typer.Option("--format", "-f", help="Output format.")] = ParseFormat.json,

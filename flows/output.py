@@ -80,3 +80,44 @@ def print_parse(parsed: ParsedRevision, fmt: str) -> None:
             console.print(figures)
     for issue in parsed.issues:
         console.print(f"[yellow]{issue['severity']}[/yellow] {issue['code']}: {issue['message']}")
+
+
+# At most this many problems are printed after a run; the rest are named with where to read them
+# (the report lists every one).
+TERMINAL_PROBLEMS = 40
+
+
+def print_expectations(summary, console: Console) -> None:
+    """The validation in the terminal: the counts every surface shows, problems first."""
+    from expectations.model import problem_order, result_order
+
+    style = {"passed": "green", "critical": "bold red", "warning": "yellow"}
+    checks = Table("expectation", "result", "problems", "open", "checked", "new",
+                   title=f"expectations · {summary.headline()}")
+    lines: list[str] = []
+    for o in sorted(summary.outcomes, key=result_order):
+        checked = sum(1 for p in o.problems if p["problem_id"] in summary.reviews)
+        new = sum(1 for p in o.problems if p["is_new"])
+        checks.add_row(o.expectation, f"[{style[o.result]}]{o.result}[/]", str(o.unexpected_count or 0),
+                       str(len(o.problems) - checked), str(checked), str(new))
+        for p in sorted(o.problems, key=problem_order):
+            if p["problem_id"] not in summary.reviews:
+                state = "current" if p["is_current"] else "history"
+                lines.append(f"{o.result} {o.expectation} [{state}{', new' if p['is_new'] else ''}] "
+                             f"{p['problem_id']}: {p['description']}")
+    console.print(checks)
+    for line in lines[:TERMINAL_PROBLEMS]:
+        console.print(line, soft_wrap=True, markup=False, highlight=False)
+    if len(lines) > TERMINAL_PROBLEMS:
+        console.print(f"… and {len(lines) - TERMINAL_PROBLEMS} more open problems: the report lists "
+                      f"all {len(lines)}", markup=False, highlight=False)
+
+
+def print_problems(problems: list[dict], reviews: dict[str, dict]) -> None:
+    """One page's problems (infobox review): id, state, expectation, description."""
+    table = Table("id", "state", "expectation", "problem", show_lines=False)
+    for p in problems:
+        review = reviews.get(p["problem_id"])
+        state = ("checked" if review else "open") + (" current" if p["is_current"] else " history")
+        table.add_row(p["problem_id"], state, f"{p['expectation']} ({p['severity']})", p["description"])
+    Console().print(table)

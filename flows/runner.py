@@ -6,7 +6,6 @@ Kept apart from flows/cli.py so that Python users get the same behaviour by call
 
 from __future__ import annotations
 
-import json
 import time
 from datetime import UTC
 from pathlib import Path
@@ -123,11 +122,7 @@ def print_summary(db: Path, run_id: str, seconds: float, console: Console) -> No
     try:
         run = con.execute("SELECT * FROM runs WHERE run_id = ?", [run_id]).fetchall()
         names = [d[0] for d in con.description]
-        results = con.execute(
-            "SELECT suite, expectation, severity, success, unexpected_count, "
-            "unexpected_sample "
-            "FROM expectation_results WHERE run_id = ? ORDER BY success, severity, suite, expectation",
-            [run_id]).fetchall()
+        summary = _validation(con, run_id, db)
     finally:
         con.close()
     if not run:
@@ -146,31 +141,27 @@ def print_summary(db: Path, run_id: str, seconds: float, console: Console) -> No
     console.print(counts)
     if row["message"] and row["status"] != "failed":  # warnings of a run that went through
         console.print(f"warning: {row['message']}", soft_wrap=True, markup=False, highlight=False)
-    if results:
-        checks = Table("expectation", "severity", "result", "unexpected", title="expectations")
-        problems: list[str] = []
-        for _suite, name, severity, success, unexpected, sample in results:
-            mark = "[green]passed[/green]" if success else (
-                "[red]FAILED[/red]" if severity == "critical" else "[yellow]warning[/yellow]")
-            checks.add_row(name, severity, mark, str(unexpected or 0))
-            for bad in json.loads(sample or "[]")[:3]:
-                problems.append(f"{name}: {bad.get('description') or bad}")
-            if (unexpected or 0) > 3:
-                problems.append(f"{name}: … {unexpected - 3} more in the report")
-        console.print(checks)
-        for line in problems:
-            console.print(line, soft_wrap=True, markup=False, highlight=False)
+    if summary is not None:
+        from flows.output import print_expectations
+
+        print_expectations(summary, console)
     if row["n_revisions_loaded"] and not row["n_infoboxes"]:
         console.print(f"no infobox found: none of the {row['n_revisions_loaded']} revision(s) loaded "
                       "has an infobox template (they are stored; `infobox parse FILE` shows what "
                       "the parser sees)", soft_wrap=True, markup=False, highlight=False)
-    if row["message"] and row["status"] != "failed":
-        console.print(f"warning: {row['message']}", soft_wrap=True, markup=False, highlight=False)
     # Plain prints: paths must stay on one line (rich wraps at the terminal width) and be last.
     console.file.flush()
     print(f"database: {Path(db).resolve()}")
     print(f"texts:    {texts_path(Path(db).resolve())}")
     print(f"report:   {row['report_path']}")
+
+
+def _validation(con, run_id: str, db: Path):
+    """The run's validation as stored (outcomes, problem register, reviews); None if it has none."""
+    from expectations.report import load_summary
+
+    summary = load_summary(con, run_id, Path(db).resolve().parent)
+    return summary if summary.outcomes else None
 
 
 def latest_report_path(db: Path) -> Path:

@@ -128,13 +128,14 @@ def test_sample_eu_block_fails_totals_and_notes_pass(sample_con, tmp_path):
     assert "strength1 block 1 European Union: declared 545, itemised 546 (22 parts, exhaustive, rev 8)" \
         in descriptions
     assert not any(d.startswith("notes") for d in descriptions)
-    # Validated as distinct findings (one per wrong total, shown at its latest revision), but
-    # counted as rows: the count equals the view's inconsistent rows of the run.
+    # Validated and counted as distinct findings (one per wrong total, shown at its latest
+    # revision) — GX's own count, which its Data Docs show —; each problem keeps its rows.
     tolerance = load_settings()[1]["approx_tolerance"]
     rows, findings = sample_con.execute(
         "SELECT count(*), count(DISTINCT (field, block, entity, declared_low, declared_high, sum_low, "
         "sum_high)) FROM reconcile_totals(?) WHERE status = 'inconsistent'", [tolerance]).fetchall()[0]
-    assert totals.unexpected_count == rows and findings < rows
+    assert totals.unexpected_count == findings == len(totals.problems) and findings < rows
+    assert sum(p["n_rows"] for p in totals.problems) == rows
     assert len(descriptions) == min(findings, 20)
     notes = sample_con.execute("SELECT DISTINCT status FROM v_total_reconciliation "
                                "WHERE field = 'notes'").fetchall()
@@ -179,18 +180,21 @@ def test_severity_table_in_docs_matches_the_config():
     assert {c.id for c in CHECKS} == set(config)
 
 
-def test_grouped_checks_count_rows_not_groups(sample_con, tmp_path):
-    # Three bad rows with one bad value: validated once as a group, reported as three rows.
+def test_grouped_checks_count_values_and_keep_their_rows(sample_con, tmp_path):
+    # Three bad rows with one bad value on one page: validated once as a group, one problem of
+    # three rows; the counts are GX's (problems of distinct values checked).
     for rev_id in (3, 5, 7):
         sample_con.execute(
             "INSERT INTO figures (wiki, rev_id, box_idx, field, side, block, seq, category, low, high, "
             "qualifier, is_total, raw) VALUES ('zhwiki', ?, 0, 'strength1', 1, 9, 999, 'bogus', 1, 1, "
             "'exact', false, 'x')", [rev_id])
     bad = outcome(validate(sample_con, RUN, tmp_path), "figures_category_in_set")
-    assert not bad.success and bad.unexpected_count == 3
+    assert not bad.success and bad.unexpected_count == 1
+    assert [p["n_rows"] for p in bad.problems] == [3]
     assert bad.unexpected_sample[0]["description"] == "strength1  (rev 3, #999)"
     assert bad.rows_checked == sample_con.execute(
-        "SELECT count(*) FROM figures").fetchall()[0][0]
+        "SELECT count(DISTINCT (category, wiki, r.page_id)) FROM figures "
+        "JOIN revisions r USING (wiki, rev_id)").fetchall()[0][0]
 
 
 def test_a_check_out_of_duckdb_memory_runs_again_with_more(tmp_path, caplog):
