@@ -292,7 +292,8 @@ def chart(
       infobox chart --title 马利北部冲突 --field strength1
       infobox chart --title 马利北部冲突 --field strength1 --entities
     """
-    from tasks.charts import chart_frame, entity_frame, render_history_chart
+    from tasks.chart_html import render_history_chart
+    from tasks.charts import chart_frame, entity_frame
     from warehouse.db import connect
 
     try:

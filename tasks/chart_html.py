@@ -25,6 +25,8 @@ from tasks.charts import (
     fmt_interval,
     fmt_number,
     latest_states,
+    render_png,
+    slug,
     sort_problems_first,
     state_runs,
 )
@@ -205,3 +207,13 @@ def render_html(frame: pd.DataFrame, title: str, path: Path, field: str | None =
         f"<div id='chart'></div><script>{library}</script><script>{plot}</script>"
         f"{_tables(frame)}</body></html>", encoding="utf-8")
     return path
+
+
+def render_history_chart(frame: pd.DataFrame, title: str, out_dir: Path, field: str | None = None,
+                         entities: pd.DataFrame | None = None) -> tuple[Path, Path]:
+    """Write ``<slug>.png`` (static) and ``<slug>.html`` (interactive, offline) to ``out_dir``."""
+    out_dir.mkdir(parents=True, exist_ok=True)
+    name = slug(title, field) + ("-entities" if entities is not None else "")
+    png = render_png(frame, title, out_dir / f"{name}.png", field, entities)
+    page = render_html(frame, title, out_dir / f"{name}.html", field, entities)
+    return png, page

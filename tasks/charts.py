@@ -11,7 +11,7 @@ stays readable.
 ``render_png`` draws a static PNG with matplotlib (Agg); the CJK font is registered with
 matplotlib's font manager from its file, so Chinese titles render even when matplotlib's font
 cache was built before the font was installed. The interactive HTML page is in
-``tasks.chart_html``. Nothing here writes to the warehouse.
+``tasks.chart_html`` (which also writes both files: render_history_chart). Nothing here writes to the warehouse.
 """
 
 from __future__ import annotations
@@ -331,15 +331,3 @@ def _draw_parts(ax, rows: pd.DataFrame, name: str) -> None:
     ax.set_title(f"{name} — itemised parts ({len(parts)})", loc="left")
     ax.legend(fontsize=6, loc="upper left", bbox_to_anchor=(1.005, 1.0),
               ncol=2 if len(parts) > 12 else 1)
-
-
-def render_history_chart(frame: pd.DataFrame, title: str, out_dir: Path, field: str | None = None,
-                         entities: pd.DataFrame | None = None) -> tuple[Path, Path]:
-    """Write ``<slug>.png`` (static) and ``<slug>.html`` (interactive, offline) to ``out_dir``."""
-    from tasks.chart_html import render_html
-
-    out_dir.mkdir(parents=True, exist_ok=True)
-    name = slug(title, field) + ("-entities" if entities is not None else "")
-    png = render_png(frame, title, out_dir / f"{name}.png", field, entities)
-    page = render_html(frame, title, out_dir / f"{name}.html", field, entities)
-    return png, page

@@ -15,13 +15,12 @@ import pytest
 from typer.testing import CliRunner
 
 from flows.cli import app
-from tasks.chart_html import build_figure, render_html
+from tasks.chart_html import build_figure, render_history_chart, render_html
 from tasks.charts import (
     chart_frame,
     entity_frame,
     latest_states,
     register_cjk_font,
-    render_history_chart,
     render_png,
     state_runs,
 )

@@ -72,7 +72,9 @@ def _measure_re() -> tuple[re.Pattern, dict[str, str]]:
     measures = _vocabulary()["measure"]
     alternatives = "|".join(re.escape(m) for m in sorted(measures, key=len, reverse=True))
     # 3个师, 300余架, 5艘; not 军人/军队 (people), not 团结 etc.
-    return re.compile(rf"\s*(?:余|餘|多)?\s*(?:个|個)?\s*({alternatives})(?!人|队|隊|官|士|事|民|机|機)"), measures
+    # 六個突擊大隊, 一個高炮師, 6个半旅: a few words may stand between 个 and the unit.
+    return re.compile(rf"\s*(?:余|餘|多)?\s*(?:(?:个|個)[\u4e00-\u9fff]{{0,6}}?)?\s*({alternatives})"
+                      rf"(?!人|队|隊|官|士|事|民|机|機)"), measures
 
 
 @dataclass
@@ -118,7 +120,7 @@ def split_between(between: str) -> tuple[str, str]:
     if separators:
         last = separators[-1]
         return between[:last.start()], between[last.end():]
-    unit = _LEADING_UNIT_RE.match(between)
+    unit = _measure_re()[0].match(between) or _LEADING_UNIT_RE.match(between)
     if unit and between[unit.end():].strip():
         return between[:unit.end()], between[unit.end():]
     return between, ""
@@ -173,7 +175,7 @@ def number_category(role: str, after: str, before: str, lead: str = "", context:
     measure = measure_re.match(after)
     if measure:
         kind = measures[measure.group(1)]
-        if kind == "formations":
+        if kind in ("formations", "other"):
             return kind
         return f"{kind}_lost" if is_loss else kind
     people_only = bool(_PEOPLE_MEASURE_RE.match(after))

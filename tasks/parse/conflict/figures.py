@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import re
 
-from tasks.parse.conflict.categories import number_category, split_between
+from tasks.parse.conflict.categories import number_category, read_words, split_between
 from tasks.parse.conflict.numbers import Quantity, find_quantities
 from tasks.parse.render import MARKER_RE, Line, marker_index
 
@@ -64,6 +64,20 @@ def _label_after(text: str, end: int) -> str | None:
     return match.group(1).strip() if match else None
 
 
+_ARMY_AFTER_RE = re.compile(r"\s*(?:人|名)?\s*([\u4e00-\u9fff]{1,6}?(?:軍|军))(?![\u4e00-\u9fff])")
+_NAME_AFTER_RE = re.compile(r"\s*([A-Z][a-z]{2,}(?:\s[A-Z][a-z]{2,})?)(?![\w-])")
+
+
+def _name_after(text: str, end: int) -> str | None:
+    """A party named right after its number: "5萬 楚軍" → 楚軍, "9,000 Athenians" → Athenians
+    (not a category word: "300 Killed" names nobody)."""
+    rest = MARKER_RE.sub("", text[end:end + 40])
+    match = _ARMY_AFTER_RE.match(rest) or _NAME_AFTER_RE.match(rest)
+    if match is None or read_words(match.group(1)).people or read_words(match.group(1)).specific():
+        return None
+    return match.group(1)
+
+
 def _refs_between(line: Line, start: int, end: int) -> list[str]:
     return [line.refs[marker_index(c)] for c in MARKER_RE.findall(line.text[start:end])]
 
@@ -108,7 +122,8 @@ def field_figures(field: str, role: str, side: int | None, lines: list[Line],
             entity, code = line.entity, line.country_code
             if entity is None and not annotation:
                 entity = _label_before(text, spots[0][0]) or (
-                    _label_after(text, end) if isinstance(spot, Quantity) else None)
+                    (_label_after(text, end) or _name_after(text, end)) if isinstance(spot, Quantity)
+                    else None)
             if entity is None and not is_total:
                 entity, code = block_entity  # "400人被俘" goes on about the flag above it
             refs = _refs_between(line, end, next_start)

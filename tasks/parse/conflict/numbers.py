@@ -31,7 +31,7 @@ _PRE = (r"(?:约|約|大约|大約|近|将近|將近|至少|最少|超过|超過
         r"около|ок\.|примерно|почти|более чем|более|свыше|не менее|до|"
         r"aproximadamente|aprox\.|cerca de|unos|unas|más de|al menos|hasta|"
         r"quasi|oltre|almeno|fino a|più di|~|～|>|<|≥|≤)")
-_POST = r"(?:(?:人|名)?(?:以上|左右|以下|程度|超)|\+|余|餘|多(?!人)|\s?or more|\s?plus)"
+_POST = r"(?:(?:人|名)?(?:以上|左右|以下|程度|超)|\+|余|餘|多|\s?or more|\s?plus)"
 
 _CJK_COUNTED = re.compile(r"\s*(?:余|餘|多)?(?:人|名|艘|架|辆|輛|门|門|个|個|匹|隻|只|条|條|萬|万)")
 # A number written against a unit word without 个/個 names that unit (第5軍, 31大队, 225團) or a
