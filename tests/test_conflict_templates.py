@@ -54,3 +54,15 @@ def test_hostile_value_becomes_an_issue_not_a_crash():
     assert [b.kind for b in parsed.infoboxes] == ["military_conflict"]
     assert [(f["field"], f["low"], f["category"]) for f in parsed.infoboxes[0].figures
             if f["field"] == "casualties1"] == [("casualties1", 5, "killed")]
+
+
+def test_a_huge_field_is_capped_with_an_issue_and_figures_keep_their_own_text():
+    from tasks.parse.conflict.figures import MAX_FIGURES_PER_FIELD
+
+    value = ", ".join(f"{i % 900 + 1} troops" for i in range(MAX_FIGURES_PER_FIELD + 500))
+    parsed = parse_revision("{{Infobox military conflict|strength1=" + value + "}}", "en")
+    figures = parsed.infoboxes[0].figures
+    assert len(figures) == MAX_FIGURES_PER_FIELD
+    assert [i["code"] for i in parsed.issues] == ["too_many_figures"]
+    assert figures[0]["low"] == 1 and figures[1]["raw"] == "2 troops,"  # its own text, not the line
+    assert max(len(f["raw"]) for f in figures) < 40

@@ -29,6 +29,11 @@ _PAREN_RE = re.compile(r"[（(][^（()）]*[)）]")
 # A figure keeps a copy of its wikitext line; on a line with more numbers than this, only its own
 # text (so parse time and memory stay linear in the size of a field).
 _MAX_LINE_COPIES = 20
+# A field holds at most this many figures (the rest is reported as one issue): no real infobox comes
+# near it (the corpus's largest field holds 130), and it bounds the time and memory of hostile text.
+MAX_FIGURES_PER_FIELD = 5000
+# The words that say what a number counts stand beside it: at most this many characters are read.
+_WORDS_WINDOW = 300
 
 
 def _paren_flags(text: str, positions: list[int]) -> list[bool]:
@@ -60,7 +65,7 @@ def _label_before(text: str, start: int) -> str | None:
 
 def _label_after(text: str, end: int) -> str | None:
     """A trailing parenthetical naming the group: "约500人（FLNA）" → FLNA."""
-    match = re.match(r"\s*(?:人|名)?\s*[（(]([^（()）\d]{1,40})[)）]", MARKER_RE.sub("", text[end:]))
+    match = re.match(r"\s*(?:人|名)?\s*[（(]([^（()）\d]{1,40})[)）]", MARKER_RE.sub("", text[end:end + 200]))
     return match.group(1).strip() if match else None
 
 
@@ -88,13 +93,17 @@ def field_figures(field: str, role: str, side: int | None, lines: list[Line],
     rows: list[dict] = []
     issues: list[dict] = []
     line_rows: list[list[dict]] = []  # rows of each line, parallel to lines
+    counted = 0  # figures read so far
     pending_total = False
     last_entity: dict[int, tuple[str | None, str | None]] = {}
     label: dict[int, str] = {}  # per block: the last line without numbers (a label for the next)
     for line in lines:
+        room = MAX_FIGURES_PER_FIELD - counted
+        if room <= 0:
+            break
         text = line.text
         plain = line.plain
-        quantities = find_quantities(text, lang)
+        quantities = find_quantities(text, lang, limit=room)
         vague = [m for m in _VAGUE_RE.finditer(text)
                  if not any(q.start <= m.start() < q.end for q in quantities)]
         has_total_word = bool(_TOTAL_RE.search(plain))
@@ -105,14 +114,14 @@ def field_figures(field: str, role: str, side: int | None, lines: list[Line],
         spots = sorted([(q.start, q.end, q) for q in quantities]
                        + [(m.start(), m.end(), m) for m in vague], key=lambda spot: spot[0])
         in_parens = _paren_flags(text, [spot[0] for spot in spots])
-        lead = MARKER_RE.sub("", text[:spots[0][0]]) if spots else ""
+        lead = MARKER_RE.sub("", text[max(0, spots[0][0] - _WORDS_WINDOW):spots[0][0]]) if spots else ""
         context = " ".join(x for x in (line.list_title, label.get(line.block)) if x)
         own_line = len(spots) <= _MAX_LINE_COPIES
         current: list[dict] = []
         before = lead
         for i, (start, end, spot) in enumerate(spots):
             next_start = spots[i + 1][0] if i + 1 < len(spots) else len(text)
-            between = MARKER_RE.sub("", text[end:next_start])
+            between = MARKER_RE.sub("", text[end:min(next_start, end + _WORDS_WINDOW)])
             after, next_before = split_between(between) if i + 1 < len(spots) else (between, "")
             annotation = in_parens[i]
             inherit = current[-1]["category"] if annotation and current else None
@@ -127,7 +136,7 @@ def field_figures(field: str, role: str, side: int | None, lines: list[Line],
             if entity is None and not is_total:
                 entity, code = block_entity  # "400人被俘" goes on about the flag above it
             refs = _refs_between(line, end, next_start)
-            raw = line.raw.strip() if own_line else MARKER_RE.sub("", text[start:next_start]).strip()
+            raw = line.raw.strip() if own_line else MARKER_RE.sub("", text[start:min(next_start, end + _WORDS_WINDOW)]).strip()
             if isinstance(spot, Quantity):
                 current.append(_row(field, side, line, spot.low, spot.high, spot.qualifier,
                                     category, annotation, entity, code, as_of, refs, is_total, raw))
@@ -151,6 +160,12 @@ def field_figures(field: str, role: str, side: int | None, lines: list[Line],
             # Refs after a <br/> (…人阵亡<br/><small>（…）</small><ref/>) cite the figure above.
             line_rows[-1][-1]["ref_names"] = line_rows[-1][-1]["ref_names"] + list(line.refs)
         line_rows.append(current)
+        counted += len(current)
+    if counted >= MAX_FIGURES_PER_FIELD:
+        issues.append({"field": field, "severity": "warning", "code": "too_many_figures",
+                       "message": f"{field}: {MAX_FIGURES_PER_FIELD:,} numbers or more; only the first "
+                                  f"{MAX_FIGURES_PER_FIELD:,} are stored",
+                       "raw": None})
     _link_totals(lines, line_rows)
     for row in (r for group in line_rows for r in group):
         row["seq"] = len(rows)

@@ -143,15 +143,17 @@ def _is_date(text: str, match: re.Match) -> bool:
     return before.rstrip().endswith(_MONTHS)
 
 
-def find_quantities(text: str, lang: str | None = None) -> list[Quantity]:
+def find_quantities(text: str, lang: str | None = None, limit: int | None = None) -> list[Quantity]:
     """Every quantity in ``text``, left to right (dates, ordinals and names skipped).
 
     On wikis of ``CONTINENTAL`` languages, "12.000" and "12 000" are twelve thousand and "1,5" is
-    one and a half."""
+    one and a half. With ``limit``, stops after that many quantities."""
     continental = lang in CONTINENTAL
     found: list[Quantity] = []
     id_lists = [(m.start(), m.end()) for m in _ID_LIST.finditer(text)]
     for match in (QUANTITY_RE_CONTINENTAL if continental else QUANTITY_RE).finditer(text):
+        if limit is not None and len(found) >= limit:
+            break
         n1 = match["n1"]
         if any(start <= match.start() < end for start, end in id_lists):
             continue  # （103、105、174、177）: hull or unit numbers, not counts
