@@ -43,7 +43,7 @@ def loaded_db(tmp_path, seed_path):
     return db
 
 
-@pytest.mark.parametrize("command", [[], ["run"], ["sql"], ["report"], ["parse"]])
+@pytest.mark.parametrize("command", [[], ["run"], ["sql"], ["report"], ["parse"], ["review"]])
 def test_every_command_has_help_with_an_example(command):
     proc = infobox(*command, "--help")
     assert proc.returncode == 0

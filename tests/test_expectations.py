@@ -207,7 +207,8 @@ def test_a_check_out_of_duckdb_memory_runs_again_with_more(tmp_path, caplog):
     con = connect(tmp_path / "w.duckdb")
     con.execute("SET memory_limit = '4MB'")
     check = Check("big_groups", "figures", "a query that needs more than 4 MB",
-                  "SELECT i % 50000 AS k, list(i) AS l FROM range(2000000) t(i) GROUP BY k",
+                  "SELECT 'w' AS wiki, i % 50000 AS rev_id, list(i) AS l FROM range(2000000) t(i) "
+                  "GROUP BY rev_id",
                   lambda s: None)
     with pytest.raises(duckdb.OutOfMemoryException):  # it does need more than 4 MB
         con.execute(check.sql).fetchall()
