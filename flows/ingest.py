@@ -262,7 +262,7 @@ def _record_failure(con, db_path: Path, run_id: str, message: str, counts: dict)
         _update_run(con, run_id, **values)
         return con
     except duckdb.Error as first:
-        log.warning("recording the failure on the run's connection failed (%s); reopening",
+        log.info("recording the failure on the run's connection failed (%s); reopening",
                     str(first).splitlines()[0])
     con.close()
     try:

@@ -180,7 +180,7 @@ def forget_orphan_texts(con: duckdb.DuckDBPyConnection, wiki: str | None = None,
         with transaction(con):
             (deleted,) = con.execute(f"DELETE FROM {TEXTS_TABLE} t WHERE {where}", params).fetchone()
     except duckdb.Error as exc:
-        log.warning("could not delete texts left without a revision (the next run will): %s",
+        log.info("could not delete texts left without a revision (the next run will): %s",
                     str(exc).splitlines()[0])
         return 0
     return deleted
