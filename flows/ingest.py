@@ -22,11 +22,18 @@ from prefect.cache_policies import NO_CACHE
 from prefect.utilities.annotations import quote
 
 from flows import progress
-from tasks.load import batch_rows, forget_orphan_texts, load_batch, record_issues, stored_revisions
+from tasks.load import (
+    batch_rows,
+    describe_duckdb_error,
+    forget_orphan_texts,
+    load_batch,
+    record_issues,
+    stored_revisions,
+)
 from tasks.parse import PARSER_VERSION, ParseCache, ParsedRevision
 from tasks.sources.model import PageHistory, Revision
 from warehouse.db import ALLOCATOR, DEFAULT_DB, connect, memory_limit, rollback_quietly
-from warehouse.errors import ConfigError, PipelineError
+from warehouse.errors import ConfigError, LoadError, PipelineError
 
 SAMPLE_DUMP = Path(__file__).resolve().parent.parent / "data" / "sample" / "northern_mali_conflict.xml"
 BATCH_SIZE = 50
@@ -363,9 +370,15 @@ def ingest(
                     report_path=str(summary.report_path))
         _publish_artifact(summary)
     except BaseException as exc:
-        message = str(exc) if isinstance(exc, PipelineError) else f"{type(exc).__name__}: {exc}"
-        state["con"] = _record_failure(con, db_path, run_id, message.strip().splitlines()[0]
-                                       if message.strip() else type(exc).__name__, counts)
+        # A DuckDB error outside a batch's load still becomes one line with DuckDB's reason.
+        failure = (LoadError(describe_duckdb_error(con, exc, "the run"))
+                   if isinstance(exc, duckdb.Error) else exc)
+        message = (str(failure) if isinstance(failure, PipelineError)
+                   else f"{type(failure).__name__}: {failure}").strip()
+        state["con"] = _record_failure(con, db_path, run_id, message.splitlines()[0] if message
+                                       else type(failure).__name__, counts)
+        if failure is not exc:
+            raise failure from exc
         raise
     finally:
         if "api" in state:
