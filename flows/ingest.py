@@ -22,12 +22,19 @@ from prefect.cache_policies import NO_CACHE
 from prefect.utilities.annotations import quote
 
 from flows import progress
-from tasks.load import batch_rows, forget_orphan_texts, load_batch, record_issues, stored_revisions
+from tasks.load import (
+    batch_rows,
+    describe_duckdb_error,
+    forget_orphan_texts,
+    load_batch,
+    record_issues,
+    stored_revisions,
+)
 from tasks.parse import PARSER_VERSION, ParseCache, ParsedRevision
 from tasks.sources.api import Discovery, Retry
 from tasks.sources.model import PageHistory, Revision
 from warehouse.db import ALLOCATOR, DEFAULT_DB, connect, memory_limit, rollback_quietly
-from warehouse.errors import ConfigError, PipelineError, SourceError
+from warehouse.errors import ConfigError, LoadError, PipelineError, SourceError
 
 SAMPLE_DUMP = Path(__file__).resolve().parent.parent / "data" / "sample" / "northern_mali_conflict.xml"
 BATCH_SIZE = 50
@@ -298,7 +305,7 @@ def _record_failure(con, db_path: Path, run_id: str, message: str, counts: dict,
         _update_run(con, run_id, **values)
         return con
     except duckdb.Error as first:
-        log.warning("recording the failure on the run's connection failed (%s); reopening",
+        log.info("recording the failure on the run's connection failed (%s); reopening",
                     str(first).splitlines()[0])
     con.close()
     try:
@@ -420,11 +427,16 @@ def ingest(
                     report_path=str(summary.report_path))
         _publish_artifact(summary)
     except BaseException as exc:
-        status, message = _ended_by(exc)
-        if isinstance(exc, PipelineError):
-            message = str(exc)
-        message = message.strip().splitlines()[0] if message.strip() else type(exc).__name__
+        # A DuckDB error outside a batch's load still becomes one line with DuckDB's reason.
+        failure = (LoadError(describe_duckdb_error(con, exc, "the run"))
+                   if isinstance(exc, duckdb.Error) else exc)
+        status, message = _ended_by(failure)
+        if isinstance(failure, PipelineError):
+            message = str(failure)
+        message = message.strip().splitlines()[0] if message.strip() else type(failure).__name__
         state["con"] = _record_failure(con, db_path, run_id, message, counts, status=status)
+        if failure is not exc:
+            raise failure from exc
         raise
     finally:
         if "api" in state:

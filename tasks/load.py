@@ -180,7 +180,7 @@ def forget_orphan_texts(con: duckdb.DuckDBPyConnection, wiki: str | None = None,
         with transaction(con):
             (deleted,) = con.execute(f"DELETE FROM {TEXTS_TABLE} t WHERE {where}", params).fetchone()
     except duckdb.Error as exc:
-        log.warning("could not delete texts left without a revision (the next run will): %s",
+        log.info("could not delete texts left without a revision (the next run will): %s",
                     str(exc).splitlines()[0])
         return 0
     return deleted
@@ -193,10 +193,16 @@ _DISK_FULL = (os.strerror(errno.ENOSPC), os.strerror(errno.EFBIG), "No space lef
 def describe_load_failure(con: duckdb.DuckDBPyConnection, exc: duckdb.Error, page: dict,
                           rev_ids: Sequence[int]) -> str:
     """One line: which revisions failed, DuckDB's reason, and what to do about it."""
-    reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
     span = (f"revision {rev_ids[0]}" if len(rev_ids) == 1 else
             f"{len(rev_ids)} revisions ({min(rev_ids)}–{max(rev_ids)})" if rev_ids else "a batch")
-    where = f"loading {span} of {page.get('title')!r} failed: {reason}"
+    return describe_duckdb_error(con, exc, f"loading {span} of {page.get('title')!r}")
+
+
+def describe_duckdb_error(con: duckdb.DuckDBPyConnection, exc: duckdb.Error, doing: str) -> str:
+    """``doing`` failed: DuckDB's first line, and a hint for out of memory, a full disk, a
+    duplicate key."""
+    reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+    where = f"{doing} failed: {reason}"
     if isinstance(exc, duckdb.OutOfMemoryException):
         try:
             (cap,) = con.execute("SELECT current_setting('memory_limit')").fetchone()

@@ -169,13 +169,16 @@ def test_a_repeated_revision_keeps_the_first_copy_and_loads_the_others(tmp_path,
 
 
 @cli
-def test_out_of_memory_reaches_the_user_and_the_run_is_marked_failed(tmp_path, seed_path):
+def test_out_of_memory_reaches_the_user_and_the_run_is_marked_failed(tmp_path, seed_text):
+    """An 11 MB revision under an 8 MB cap: everything else of the run fits, its text does not."""
+    path = tmp_path / "big.wikitext"
+    path.write_text(seed_text + "plain words only here\n" * 500_000, encoding="utf-8")
     db = tmp_path / "w.duckdb"
-    proc = infobox("run", "--file", seed_path, "--db", db, "--quiet",
-                   env_extra={"INFOBOX_DUCKDB_MEMORY": "256KB"})
+    proc = infobox("run", "--file", path, "--db", db, "--quiet",
+                   env_extra={"INFOBOX_DUCKDB_MEMORY": "8MB"})
     line = one_error_line(proc)
     assert "Out of Memory" in line and "INFOBOX_DUCKDB_MEMORY" in line, line
-    assert "aborted" not in line.lower()
+    assert "loading revision" in line and "aborted" not in line.lower(), line
     status, message = query(db, "SELECT status, message FROM runs")[0]
     assert status == "failed" and "Out of Memory" in message
     assert query(db, f"SELECT count(*) FROM {TEXTS_TABLE}") == [(0,)]

@@ -269,7 +269,9 @@ def rollback_quietly(con: duckdb.DuckDBPyConnection) -> None:
     try:
         con.execute("ROLLBACK")
     except duckdb.Error as exc:
-        log.warning("rollback after a failed statement failed too: %s", str(exc).splitlines()[0])
+        # A failed COMMIT has already rolled back ("no transaction is active"). Logged at INFO:
+        # the CLI's one `error:` line is about the first error, not this one.
+        log.info("rollback after a failed statement: %s", str(exc).splitlines()[0])
 
 
 @contextmanager
