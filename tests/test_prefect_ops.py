@@ -270,9 +270,12 @@ def test_kill_9_of_a_run_leaves_no_prefect_server_behind(long_dump, tmp_path):
             for child in psutil.Process(proc.pid).children(recursive=True):
                 ports = [c.laddr.port for c in child.net_connections("tcp")
                          if c.status == psutil.CONN_LISTEN]
-                if ports and httpx.get(f"http://127.0.0.1:{ports[0]}/api/health",
-                                       timeout=10).status_code == 200:
-                    server = child
+                try:  # the socket listens from the start; the API answers once it is ready
+                    if ports and httpx.get(f"http://127.0.0.1:{ports[0]}/api/health",
+                                           timeout=10).status_code == 200:
+                        server = child
+                except httpx.HTTPError:
+                    pass
             time.sleep(0.5)
         assert server is not None, "no temporary server answered"
     except BaseException:
