@@ -81,8 +81,9 @@ def serve(config: ConfigOption = Path("pipeline.toml")) -> None:
         do_serve(load_config(config))
     except PipelineError as exc:
         _fail(str(exc))
-    except KeyboardInterrupt:  # Ctrl-C, or SIGTERM (flows/failures.py)
-        typer.echo("stopped serving; scheduled runs resume when `infobox serve` runs again", err=True)
+    except KeyboardInterrupt:  # Ctrl-C, or SIGTERM (flows/failures.py), if Prefect lets it through
+        pass
+    typer.echo("stopped serving; scheduled runs resume when `infobox serve` runs again", err=True)
 
 
 def runs(

@@ -8,6 +8,10 @@ DuckDB file (DuckDB allows one writer process anyway). See docs/OPERATIONS.md.
 
 from __future__ import annotations
 
+import sys
+import time
+from datetime import UTC, datetime
+
 from flows.config import PipelineConfig, Schedule
 from warehouse.errors import ConfigError, PipelineError
 
@@ -104,4 +108,50 @@ def serve(config: PipelineConfig) -> None:
 
     url = _require_api(config)
     with use_api_url(url):
-        prefect_serve(*build_deployments(config), print_starting_message=True)
+        deployments = build_deployments(config)
+        started = datetime.now(UTC)
+        try:
+            prefect_serve(*deployments, print_starting_message=True)
+        finally:
+            _settle_in_flight_runs([d.name for d in deployments], started)
+
+
+def _settle_in_flight_runs(names: list[str], since: datetime, wait_seconds: float = 30.0) -> None:
+    """Leave no flow run of this ``serve`` in Running after it stops.
+
+    On SIGTERM Prefect's runner cancels its in-flight runs itself; on Ctrl-C the terminal also
+    interrupts the flow-run subprocess, which races with the runner's shutdown and could leave
+    the run "Running" in the UI for good. Runs of these deployments that started while this
+    process served them, and are still not final after ``wait_seconds``, are marked Cancelled.
+    """
+    from prefect import get_client
+    from prefect.client.schemas.filters import (
+        DeploymentFilter,
+        DeploymentFilterName,
+        FlowRunFilter,
+        FlowRunFilterStartTime,
+        FlowRunFilterState,
+        FlowRunFilterStateType,
+    )
+    from prefect.client.schemas.objects import StateType
+    from prefect.states import Cancelled
+
+    unfinished = FlowRunFilter(
+        state=FlowRunFilterState(type=FlowRunFilterStateType(
+            any_=[StateType.RUNNING, StateType.PENDING, StateType.CANCELLING])),
+        start_time=FlowRunFilterStartTime(after_=since))
+    deployments = DeploymentFilter(name=DeploymentFilterName(any_=names))
+    try:
+        with get_client(sync_client=True) as client:
+            deadline = time.monotonic() + wait_seconds
+            while True:
+                runs = client.read_flow_runs(flow_run_filter=unfinished, deployment_filter=deployments)
+                if not runs or time.monotonic() > deadline:
+                    break
+                time.sleep(1)
+            for run in runs:
+                client.set_flow_run_state(run.id, Cancelled(
+                    message="infobox serve stopped while this run was in flight"), force=True)
+    except Exception as exc:  # noqa: BLE001 - the server may be gone too; say so, do not fail
+        print(f"warning: could not check for flow runs left in flight: {type(exc).__name__}: {exc}",
+              file=sys.stderr)

@@ -75,12 +75,11 @@ def _configured_url() -> tuple[str | None, str]:
     url = os.environ.get("PREFECT_API_URL")
     if url:
         return url, "PREFECT_API_URL"
-    if "prefect" in sys.modules:  # a profile, or a test harness, may have set it
-        from prefect.settings import get_current_settings
+    from prefect.settings import get_current_settings  # a profile or a test harness may set it
 
-        url = get_current_settings().api.url
-        if url:
-            return str(url), "the Prefect settings (PREFECT_API_URL)"
+    url = get_current_settings().api.url
+    if url:
+        return str(url), "the Prefect profile's PREFECT_API_URL"
     return None, ""
 
 

@@ -270,9 +270,12 @@ def test_kill_9_of_a_run_leaves_no_prefect_server_behind(long_dump, tmp_path):
             for child in psutil.Process(proc.pid).children(recursive=True):
                 ports = [c.laddr.port for c in child.net_connections("tcp")
                          if c.status == psutil.CONN_LISTEN]
-                if ports and httpx.get(f"http://127.0.0.1:{ports[0]}/api/health",
-                                       timeout=10).status_code == 200:
-                    server = child
+                try:  # the socket listens from the start; the API answers once it is ready
+                    if ports and httpx.get(f"http://127.0.0.1:{ports[0]}/api/health",
+                                           timeout=10).status_code == 200:
+                        server = child
+                except httpx.HTTPError:
+                    pass
             time.sleep(0.5)
         assert server is not None, "no temporary server answered"
     except BaseException:
@@ -282,3 +285,47 @@ def test_kill_9_of_a_run_leaves_no_prefect_server_behind(long_dump, tmp_path):
     proc.wait()
     gone, alive = psutil.wait_procs([server], timeout=30)
     assert not alive, f"orphaned Prefect server {server.pid}: {server.cmdline()}"
+
+
+@pytest.mark.prefect_server
+@pytest.mark.slow
+@pytest.mark.parametrize("how", ["ctrl-c", "sigterm"])
+def test_stopping_serve_leaves_no_flow_run_running(recorded_server, long_dump, tmp_path, how):
+    """Ctrl-C (SIGINT to the terminal's process group) or SIGTERM of `infobox serve` mid-run."""
+    api = recorded_server["api_url"]
+    data_dir = recorded_server["data_dir"] / f"serve-{how}"
+    config = tmp_path / "pipeline.toml"
+    config.write_text(f'data_dir = "{data_dir}"\n[[schedules]]\nname = "long-{how}"\n'
+                      f'cron = "15 2 * * *"\ndump = "{long_dump}"\n', encoding="utf-8")
+    env = clean_env(PREFECT_API_URL=api, PREFECT_HOME=str(recorded_server["home"]),
+                    PREFECT_RUNNER_POLL_FREQUENCY="2")
+    deployed = infobox("deploy", "--config", config, env=env)
+    assert deployed.returncode == 0, deployed.stderr
+    deployment_id = deployed.stdout.split("\t")[1].strip()
+    serving = subprocess.Popen([*CLI, "serve", "--config", config], env=env, stdout=subprocess.PIPE,
+                               stderr=subprocess.STDOUT, text=True, start_new_session=True,
+                               preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
+    try:
+        flow_run_id = httpx.post(f"{api}/deployments/{deployment_id}/create_flow_run", json={},
+                                 timeout=30).json()["id"]
+        deadline = time.monotonic() + 300
+        while time.monotonic() < deadline:
+            if httpx.get(f"{api}/flow_runs/{flow_run_id}", timeout=30).json()["state_type"] == "RUNNING":
+                break
+            time.sleep(1)
+        else:
+            pytest.fail("the served run never started")
+        time.sleep(5)  # inside the batches
+        if how == "ctrl-c":
+            os.killpg(serving.pid, signal.SIGINT)
+        else:
+            serving.send_signal(signal.SIGTERM)
+        output, _ = serving.communicate(timeout=180)
+    finally:
+        if serving.poll() is None:
+            os.killpg(serving.pid, signal.SIGKILL)
+    assert "stopped serving" in output, output[-3000:]
+    state = httpx.get(f"{api}/flow_runs/{flow_run_id}", timeout=30).json()
+    assert state["state_type"] in ("CANCELLED", "CRASHED"), state["state"]
+    [(status, _message, stored_id)] = runs_rows(data_dir / "warehouse.duckdb")
+    assert (stored_id, status) == (flow_run_id, "cancelled")
