@@ -21,7 +21,7 @@ CONTINENTAL = {"de", "fr", "es", "it", "ru", "pt", "nl", "pl", "uk", "sv", "cs",
 _NUM_CONTINENTAL = (rf"(?:\d{{1,3}}(?:\.\d{{3}})+(?![\d,])|\d{{1,3}}(?:[ \u00a0\u202f\u2009]\d{{3}})+(?!\d)"
                     rf"|\d+,\d{{1,2}}(?!\d)|\d{{1,3}}(?:,\d{{3}})+|\d+|{_CJK_NUM})")
 _MULT = (r"(?:万|萬|千|百万|百萬|亿|億|\s?thousand|\s?million|\s?billion|\s?millions?(?:\s+de)?|"
-         r"\s?millones(?:\s+de)?|\s?milioni|\s?mio\.?|\s?millionen|\s?mrd\.?|\s?млн\.?|"
+         r"\s?millones(?:\s+de)?|\s?milioni|\s?milione(?:\s+di)?|\s?millón(?:\s+de)?|\s?mio\.?|\s?millionen|\s?mrd\.?|\s?млн\.?|"
          r"\s?тыс\.?|\s?тысяч[аи]?|\s?tsd\.?|\s?mille|\s?mila)")
 _SEP = r"(?:[-–—－~～]|\s+to\s+|至|到)"
 _PRE = (r"(?:约|約|大约|大約|近|将近|將近|至少|最少|超过|超過|逾|不少于|不少於|多于|多於|高于|高於|不下|最多|不超过|不超過|"
@@ -71,7 +71,7 @@ _AT_MOST = {"最多", "不超过", "不超過", "up to", "at most", "fewer than"
 _MULTIPLIERS = {"万": 10_000, "萬": 10_000, "千": 1_000, "百万": 1_000_000, "百萬": 1_000_000,
                 "亿": 100_000_000, "億": 100_000_000, "thousand": 1_000, "million": 1_000_000,
                 "billion": 1_000_000_000, "millions": 1_000_000, "millones": 1_000_000,
-                "milioni": 1_000_000, "mio": 1_000_000, "millionen": 1_000_000, "mrd": 1_000_000_000,
+                "milioni": 1_000_000, "milione": 1_000_000, "millón": 1_000_000, "mio": 1_000_000, "millionen": 1_000_000, "mrd": 1_000_000_000,
                 "млн": 1_000_000, "тыс": 1_000, "тысяч": 1_000, "тысяча": 1_000, "тысячи": 1_000,
                 "tsd": 1_000, "mille": 1_000, "mila": 1_000}
 _MONTHS = ("january", "february", "march", "april", "may", "june", "july", "august", "september",
@@ -105,7 +105,7 @@ def _to_number(token: str, multiplier: str | None, continental: bool = False) ->
     else:
         value = float(cn2an.cn2an(token.replace("兩", "两").replace("〇", "零"), "smart"))
     if multiplier:
-        value *= _MULTIPLIERS[re.sub(r"\s+de$|\.$", "", multiplier.strip().lower())]
+        value *= _MULTIPLIERS[re.sub(r"\s+(?:de|di)$|\.$", "", multiplier.strip().lower())]
     return value
 
 
