@@ -117,12 +117,19 @@ class GuardedGroup(TyperGroup):
         except KeyboardInterrupt as exc:
             raise typer.Exit(explain_interrupt(exc)) from None
         except Exception as exc:
+            if _is_usage_flow(exc):  # typer vendors click: its usage errors are not click's classes
+                raise
             explain_unexpected(exc, _db_argument(args))
             raise typer.Exit(EXIT_ERROR) from None
         except BaseException as exc:
             if _is_sigterm(exc):
                 raise typer.Exit(explain_interrupt(exc)) from None
             raise
+
+
+def _is_usage_flow(exc: BaseException) -> bool:
+    """A click-style usage error, exit or abort (click's or the copy typer ships): not a crash."""
+    return any(cls.__name__ in ("ClickException", "Exit", "Abort") for cls in type(exc).__mro__)
 
 
 def _db_argument(args: list[str]) -> dict:
