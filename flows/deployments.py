@@ -67,8 +67,9 @@ def build_deployments(config: PipelineConfig) -> list:
 
 def _require_api(config: PipelineConfig) -> str:
     """A server that outlives this command (deployments and schedules live there)."""
-    from flows.prefect_api import resolve_persistent
+    from flows.prefect_api import resolve_persistent, startup_timeout
 
+    startup_timeout()  # a bad value: one clear line, before Prefect's settings reject it
     found = resolve_persistent(config.data_dir)
     if not found:
         raise ConfigError("no Prefect server: run `infobox server --data-dir "

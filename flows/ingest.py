@@ -454,10 +454,15 @@ def _ended_by(exc: BaseException) -> tuple[str, str]:
     """(runs.status, runs.message) for a run stopped by ``exc``: a signal cancels, a bug crashes."""
     from prefect.exceptions import TerminationSignal
 
-    if isinstance(exc, TerminationSignal) or type(exc).__name__ == "Terminated":
-        return "cancelled", "stopped by SIGTERM"
-    if isinstance(exc, KeyboardInterrupt) or type(exc).__name__ == "InterruptException":
-        return "cancelled", "interrupted (Ctrl-C / SIGINT)"
+    # A signal that lands inside a DuckDB transaction can surface as the error of the cleanup
+    # that followed it ("transaction is aborted"): look down the chain for the signal.
+    chain, seen = exc, 0
+    while chain is not None and seen < 10:
+        if isinstance(chain, TerminationSignal) or type(chain).__name__ == "Terminated":
+            return "cancelled", "stopped by SIGTERM"
+        if isinstance(chain, KeyboardInterrupt) or type(chain).__name__ == "InterruptException":
+            return "cancelled", "interrupted (Ctrl-C / SIGINT)"
+        chain, seen = chain.__cause__ or chain.__context__, seen + 1
     if not isinstance(exc, Exception):
         return "crashed", f"{type(exc).__name__}: {exc}"
     return "failed", f"{type(exc).__name__}: {exc}"

@@ -33,7 +33,7 @@ from pathlib import Path
 from warehouse.errors import ConfigError, PipelineError
 
 STARTUP_ENV = "PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS"
-DEFAULT_STARTUP_SECONDS = 180.0
+DEFAULT_STARTUP_SECONDS = 180
 RECORD_NAME = "prefect-server.json"
 HEALTH_TIMEOUT = 20.0  # one /api/health request to a server that may itself be busy
 
@@ -42,15 +42,15 @@ class PrefectServerError(PipelineError):
     """The Prefect API cannot be reached, or a server could not be started."""
 
 
-def startup_timeout() -> float:
+def startup_timeout() -> int:
     """Seconds to wait for a Prefect server to answer: the env var when set, else 180."""
     raw = os.environ.get(STARTUP_ENV)
     if raw is None or not raw.strip():
         return DEFAULT_STARTUP_SECONDS
     try:
-        value = float(raw)
+        value = int(raw)  # Prefect's own setting of that name accepts whole seconds only
     except ValueError:
-        raise ConfigError(f"{STARTUP_ENV}: {raw!r} is not a number of seconds") from None
+        raise ConfigError(f"{STARTUP_ENV}: {raw!r} is not a whole number of seconds") from None
     if value <= 0:
         raise ConfigError(f"{STARTUP_ENV}: {raw!r} must be more than 0 seconds")
     return value
@@ -170,6 +170,7 @@ def prefect_api(data_dir: Path, *, say: Callable[[str], None] | None = None) -> 
     Reuses a running server when there is one, otherwise starts a temporary one (see the module
     docstring). ``say`` receives one short line about what is being waited for.
     """
+    startup_timeout()  # a bad value: one clear line, before Prefect's settings reject it
     found = resolve_persistent(data_dir)
     if found:
         url, origin = found
