@@ -66,5 +66,10 @@ def test_accuracy_on_zh_and_en_gold(accuracy, lang):
 
 
 def test_accuracy_on_the_other_languages(accuracy):
-    others = {lang: score.figures() for lang, score in accuracy["gold"].items() if lang not in ("zh", "en")}
-    assert all(f["typed_recall"] >= 0.90 for f in others.values()), others
+    others = {lang: score for lang, score in accuracy["gold"].items() if lang not in ("zh", "en")}
+    assert others  # it and ru so far
+    for lang, score in others.items():
+        if score.gold:
+            assert score.figures()["typed_recall"] >= 0.90, (lang, score.figures())
+        else:  # a gold file with empty figure fields: the parser must find nothing there either
+            assert score.predicted == 0, (lang, score.misses)
