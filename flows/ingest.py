@@ -253,9 +253,9 @@ def _batch_runner(dask_address: str | None):
 
 
 def _check_pages_found(con, run_id: str, source: str, n_pages: int, seen: set[str],
-                       dump_titles: list[str] | None, namespaces: list[int] | None) -> None:
+                       dump_titles: list[str] | None, namespaces: list[int] | None) -> str | None:
     """No silent no-ops: a source that yielded no page is an error (nothing was loaded); titles
-    asked of a dump that are not in it, while others are, are recorded as the run's message."""
+    asked of a dump that are not in it, while others are, give a warning for the run's message."""
     if n_pages == 0:
         where = f" in namespace(s) {', '.join(map(str, namespaces))}" if namespaces else ""
         raise SourceError(f"{source.split(':', 1)[-1]}: no page{where} to load")
@@ -267,7 +267,8 @@ def _check_pages_found(con, run_id: str, source: str, n_pages: int, seen: set[st
             message = (f"no page titled {', '.join(map(repr, missing))} in "
                        f"{source.split(':', 1)[-1]}; the other titles were loaded")
             get_run_logger().warning(message)
-            _update_run(con, run_id, message=message)
+            return message
+    return None
 
 
 def _update_run(con, run_id: str, **values) -> None:
@@ -401,9 +402,11 @@ def ingest(
                     counts["n_issues"] += loaded["parse_issues"]
                     progress.report("batch", n=n, title=page.title)
                 counts["n_issues"] += record_issues(con, issues)
-        _check_pages_found(con, run_id, source, counts["n_pages"], seen_titles,
-                           titles if not (wiki or file) else None, namespaces)
-        _update_run(con, run_id, message=_warning_message(warnings), **counts)
+        pages_warning = _check_pages_found(con, run_id, source, counts["n_pages"], seen_titles,
+                                           titles if not (wiki or file) else None, namespaces)
+        # Warnings of a run that went through: kept in runs.message, printed under the summary.
+        run_warnings = "; ".join(m for m in (pages_warning, _warning_message(warnings)) if m) or None
+        _update_run(con, run_id, message=run_warnings, **counts)
         logger.info("read %d revisions of %d pages; loaded %d, skipped %d (already stored)",
                     counts["n_revisions_read"], counts["n_pages"], counts["n_revisions_loaded"],
                     counts["n_revisions_skipped"])
@@ -422,7 +425,7 @@ def ingest(
         status = "failed" if summary.critical_failed else "completed"
         _update_run(con, run_id, status=status, finished_at=_now(),
                     message=(f"{summary.critical_failed} critical expectation(s) failed"
-                             if summary.critical_failed else None),
+                             if summary.critical_failed else run_warnings),
                     expectations_passed=summary.passed, expectations_failed=summary.failed,
                     report_path=str(summary.report_path))
         _publish_artifact(summary)
