@@ -125,7 +125,8 @@ class _Renderer:
         return not "".join(self._text).strip()
 
     def add_text(self, text: str, raw: str | None = None, display: str | None = None) -> None:
-        if self._is_empty() and text.lstrip().startswith(("*", "#")) and not self.current.entity:
+        # The cheap test first: _is_empty joins the line so far.
+        if text.lstrip().startswith(("*", "#")) and not self.current.entity and self._is_empty():
             text = text.lstrip().lstrip("*#:")
             display = text if display is None else display.lstrip().lstrip("*#:")
             self.current.bullet = True
