@@ -36,4 +36,4 @@ lint: install-test
 	$(BIN)/ruff check flows tasks expectations warehouse tests benchmarks
 
 clean:
-	rm -rf data/warehouse.duckdb data/warehouse.duckdb.wal data/warehouse.texts.duckdb data/warehouse.texts.duckdb.wal data/gx data/reports data/charts
+	rm -rf data/warehouse.duckdb data/warehouse.duckdb.wal data/warehouse.texts.duckdb data/warehouse.texts.duckdb.wal data/gx data/reports data/charts data/logs data/prefect-server.json
