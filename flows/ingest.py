@@ -22,6 +22,7 @@ from prefect.cache_policies import NO_CACHE
 from prefect.utilities.annotations import quote
 
 from flows import progress
+from flows.signals import signals_deferred
 from tasks.load import (
     batch_rows,
     describe_duckdb_error,
@@ -437,7 +438,8 @@ def ingest(
         if isinstance(failure, PipelineError):
             message = str(failure)
         message = message.strip().splitlines()[0] if message.strip() else type(failure).__name__
-        state["con"] = _record_failure(con, db_path, run_id, message, counts, status=status)
+        with signals_deferred():  # a second signal (serve's shutdown) must not cut this write
+            state["con"] = _record_failure(con, db_path, run_id, message, counts, status=status)
         if failure is not exc:
             raise failure from exc
         raise
