@@ -11,6 +11,7 @@ from __future__ import annotations
 import sys
 import time
 from datetime import UTC, datetime
+from pathlib import Path
 
 from flows.config import PipelineConfig, Schedule
 from warehouse.errors import ConfigError, PipelineError
@@ -114,16 +115,18 @@ def serve(config: PipelineConfig) -> None:
         try:
             prefect_serve(*deployments, print_starting_message=True)
         finally:
-            _settle_in_flight_runs([d.name for d in deployments], started)
+            cancelled = _settle_in_flight_runs([d.name for d in deployments], started)
+            _settle_run_rows(config.db, cancelled)
 
 
-def _settle_in_flight_runs(names: list[str], since: datetime, wait_seconds: float = 30.0) -> None:
+def _settle_in_flight_runs(names: list[str], since: datetime, wait_seconds: float = 30.0) -> list[str]:
     """Leave no flow run of this ``serve`` in Running after it stops.
 
     On SIGTERM Prefect's runner cancels its in-flight runs itself; on Ctrl-C the terminal also
     interrupts the flow-run subprocess, which races with the runner's shutdown and could leave
     the run "Running" in the UI for good. Runs of these deployments that started while this
     process served them, and are still not final after ``wait_seconds``, are marked Cancelled.
+    Returns the ids of every run of this ``serve`` that was in flight when it stopped.
     """
     from prefect import get_client
     from prefect.client.schemas.filters import (
@@ -142,9 +145,12 @@ def _settle_in_flight_runs(names: list[str], since: datetime, wait_seconds: floa
             any_=[StateType.RUNNING, StateType.PENDING, StateType.CANCELLING])),
         start_time=FlowRunFilterStartTime(after_=since))
     deployments = DeploymentFilter(name=DeploymentFilterName(any_=names))
+    in_flight: list[str] = []
     try:
         with get_client(sync_client=True) as client:
             deadline = time.monotonic() + wait_seconds
+            in_flight = [str(run.id) for run in client.read_flow_runs(
+                flow_run_filter=unfinished, deployment_filter=deployments)]
             while True:
                 runs = client.read_flow_runs(flow_run_filter=unfinished, deployment_filter=deployments)
                 if not runs or time.monotonic() > deadline:
@@ -156,3 +162,29 @@ def _settle_in_flight_runs(names: list[str], since: datetime, wait_seconds: floa
     except Exception as exc:  # noqa: BLE001 - the server may be gone too; say so, do not fail
         print(f"warning: could not check for flow runs left in flight: {type(exc).__name__}: {exc}",
               file=sys.stderr)
+    return in_flight
+
+
+def _settle_run_rows(db: Path, flow_run_ids: list[str], wait_seconds: float = 60.0) -> None:
+    """A flow-run process killed before it could write how it ended (the runner SIGKILLs what
+    outlives its grace period) leaves its ``runs`` row 'running': mark those of ``flow_run_ids``
+    cancelled. Waits for the file's lock (the process may still be writing its own row)."""
+    if not flow_run_ids or not Path(db).exists():
+        return
+    from warehouse.db import connect
+
+    try:
+        con = connect(db, wait_seconds=wait_seconds, init_schema=False)
+    except Exception as exc:  # noqa: BLE001 - stopping must not fail; the next run marks it interrupted
+        print(f"warning: could not open {db} to settle runs left in flight: {exc}", file=sys.stderr)
+        return
+    try:
+        con.execute(
+            "UPDATE runs SET status = 'cancelled', finished_at = ?, "
+            "message = 'infobox serve stopped while this run was in flight' "
+            "WHERE status = 'running' AND flow_run_id IN (SELECT unnest(?::VARCHAR[]))",
+            [datetime.now(UTC).replace(tzinfo=None), flow_run_ids])
+    except Exception as exc:  # noqa: BLE001 - as above
+        print(f"warning: could not settle runs left in flight in {db}: {exc}", file=sys.stderr)
+    finally:
+        con.close()
