@@ -27,8 +27,10 @@ from tasks.load import (
     batch_rows,
     describe_duckdb_error,
     forget_orphan_texts,
+    forget_unused_states,
     load_batch,
     record_issues,
+    rederive_stored,
     stored_revisions,
 )
 from tasks.parse import PARSER_VERSION, ParseCache, ParsedRevision
@@ -368,6 +370,11 @@ def ingest(
         orphans = forget_orphan_texts(con)
         if orphans:
             logger.info("deleted %d stored text(s) whose revision a killed run never wrote", orphans)
+        # A warehouse of the per-revision layout (migrated on opening) is re-derived from its texts.
+        rederived = rederive_stored(con, _PARSE_CACHE.parse)
+        if rederived:
+            logger.info("re-derived %d stored revision(s) from their texts (content-addressed "
+                        "layout)", rederived)
         source, pages = "pending", iter(())
         con.execute(
             "INSERT INTO runs (run_id, flow_run_id, started_at, source, status) VALUES (?, ?, ?, ?, 'running')",
@@ -403,6 +410,8 @@ def ingest(
                     counts["n_issues"] += loaded["parse_issues"]
                     progress.report("batch", n=n, title=page.title)
                 counts["n_issues"] += record_issues(con, issues)
+        # States and field values that no revision reads any more (re-derived revisions).
+        forget_unused_states(con)
         pages_warning = _check_pages_found(con, run_id, source, counts["n_pages"], seen_titles,
                                            titles if not (wiki or file) else None, namespaces)
         # Warnings of a run that went through: kept in runs.message, printed under the summary.

@@ -1,8 +1,18 @@
 """Turn parsed revisions into table rows and load them into DuckDB, one transaction per batch.
 
-Loading is idempotent: a batch first deletes every row derived from its revisions, then inserts
-them again, inside one transaction, so a re-run or a re-derivation never duplicates rows and a run
-killed mid-batch leaves the previous state intact.
+The warehouse is content-addressed (warehouse/schema/13_states.sql): a revision row points to its
+state, and a state's infoboxes, field values and everything read from them are stored once,
+under ids that hash the parser's output. A batch writes its revision rows and only the states
+and values the warehouse does not hold yet: a revert or an edit of the prose adds one
+``revisions`` row (and its text), an edit of one figure adds one field value's rows and the
+state's small list of value ids. The per-revision tables users query (infoboxes, infobox_fields,
+figures, belligerents, citations, parse_issues) are views over that, with the same columns;
+:func:`revision_rows` builds their rows directly, the specification the views are tested against.
+
+Loading is idempotent: a batch replaces the revision rows of its revisions (states and values are
+immutable; those no revision uses any more are deleted by :func:`forget_unused_states`), inside one
+transaction, so a re-run or a re-derivation never duplicates rows and a run killed mid-batch
+leaves the previous state intact.
 
 The revision texts go to the text store beside the warehouse (warehouse/db.py::_open), in a
 transaction of their own just before: DuckDB lets one transaction write to one attached database
@@ -26,7 +36,7 @@ from __future__ import annotations
 import errno
 import logging
 import os
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 import duckdb
@@ -38,18 +48,24 @@ from warehouse.errors import LoadError
 
 log = logging.getLogger(__name__)
 
-# Tables holding rows derived from a revision, keyed by (wiki, rev_id).
+# The per-revision views users query, each over the content-addressed tables.
 DERIVED_TABLES = ("infoboxes", "infobox_fields", "belligerents", "figures", "citations", "parse_issues")
+# Tables of a state (keyed by state_id) and of a field value (keyed by value_id), parents first.
+STATE_TABLES = ("states", "state_boxes", "state_fields", "state_issues")
+VALUE_TABLES = ("field_values", "value_belligerents", "value_figures", "value_citations", "value_issues")
 # BatchRows.tables key of the revision texts (the table's name in the text store, TEXTS_TABLE).
 TEXTS = TEXTS_TABLE.rpartition(".")[2]
 
 
 @dataclass
 class BatchRows:
-    """Rows of every table for one batch of revisions of one page."""
+    """Rows for one batch of revisions of one page: revision rows and texts, and the rows of
+    every state and field value the batch's revisions read (those already stored are skipped at
+    load time). ``derived`` counts, per view, the rows the batch's revisions show there."""
 
     page: dict
     tables: dict[str, list[dict]] = field(default_factory=dict)
+    derived: dict[str, int] = field(default_factory=dict)
 
     def count(self, table: str) -> int:
         return len(self.tables.get(table, []))
@@ -67,57 +83,114 @@ def page_row(page: PageHistory) -> dict:
     }
 
 
+def _revision_row(page: PageHistory, rev: Revision, result: ParsedRevision, run_id: str) -> dict:
+    return {
+        "wiki": page.site.wiki,
+        "rev_id": rev.rev_id,
+        "page_id": page.page_id,
+        "parent_id": rev.parent_id,
+        "ts": rev.timestamp,
+        "user_name": rev.user,
+        "comment": rev.comment,
+        "sha1": rev.sha1,
+        "size": rev.size,
+        "has_infobox": result.has_infobox,
+        "parser_version": PARSER_VERSION,
+        "source": page.source,
+        "run_id": run_id,
+        "state_id": result.state_id,
+    }
+
+
+def state_rows(result: ParsedRevision, tables: dict[str, list[dict]], seen_values: set[int]) -> None:
+    """Append the rows of ``result``'s state, and of its field values not in ``seen_values``
+    (which gains them), to ``tables``. Pure."""
+    state_id = result.state_id
+    tables["states"].append({"state_id": state_id, "n_boxes": len(result.infoboxes)})
+    tables["state_issues"].extend({"state_id": state_id, "idx": idx, **issue}
+                                  for idx, issue in enumerate(result.own_issues))
+    for box in result.infoboxes:
+        tables["state_boxes"].append({"state_id": state_id, "box_idx": box.box_idx,
+                                      "template": box.template, "kind": box.kind,
+                                      "n_fields": len(box.fields)})
+        for seq, value in enumerate(box.fields):
+            value_id = value.value_id
+            tables["state_fields"].append({"state_id": state_id, "box_idx": box.box_idx, "seq": seq,
+                                           "value_id": value_id})
+            if value_id in seen_values:
+                continue
+            seen_values.add(value_id)
+            key = {"value_id": value_id}
+            tables["field_values"].append({**key, "field": value.name, "raw": value.raw,
+                                           "text": value.text})
+            tables["value_belligerents"].extend({**key, **row} for row in value.belligerents)
+            tables["value_figures"].extend({**key, **row} for row in value.figures)
+            tables["value_citations"].extend({**key, **row} for row in value.citations)
+            tables["value_issues"].extend({**key, "idx": idx, **{k: v for k, v in issue.items()
+                                                                 if k != "box_idx"}}
+                                          for idx, issue in enumerate(value.issues))
+
+
+def _derived_counts(result: ParsedRevision) -> dict[str, int]:
+    return {"infoboxes": len(result.infoboxes),
+            "infobox_fields": sum(len(box.fields) for box in result.infoboxes),
+            "belligerents": sum(len(box.belligerents) for box in result.infoboxes),
+            "figures": sum(len(box.figures) for box in result.infoboxes),
+            "parse_issues": len(result.issues)}
+
+
 def batch_rows(page: PageHistory, revisions: Sequence[Revision], parsed: Sequence[ParsedRevision],
                run_id: str) -> BatchRows:
     """Rows for ``revisions`` (with their parse results, same order) of ``page``. Pure."""
     wiki = page.site.wiki
-    out = BatchRows(page=page_row(page), tables={t: [] for t in (TEXTS, "revisions", *DERIVED_TABLES)})
+    out = BatchRows(page=page_row(page),
+                    tables={t: [] for t in (TEXTS, "revisions", *STATE_TABLES, *VALUE_TABLES)},
+                    derived=dict.fromkeys(("infoboxes", "infobox_fields", "belligerents", "figures",
+                                           "parse_issues"), 0))
+    seen_states: set[int] = set()
+    seen_values: set[int] = set()
+    for rev, result in zip(revisions, parsed, strict=True):
+        out.tables["revisions"].append(_revision_row(page, rev, result, run_id))
+        if rev.text is not None:
+            out.tables[TEXTS].append({"wiki": wiki, "rev_id": rev.rev_id, "text": rev.text})
+        for view, n in _derived_counts(result).items():
+            out.derived[view] += n
+        if result.state_id not in seen_states:
+            seen_states.add(result.state_id)
+            state_rows(result, out.tables, seen_values)
+    return out
+
+
+def revision_rows(page: PageHistory, revisions: Sequence[Revision], parsed: Sequence[ParsedRevision],
+                  run_id: str) -> dict[str, list[dict]]:
+    """The rows each per-revision view must show for ``revisions``: the specification of the
+    views (tests compare them). Pure."""
+    wiki = page.site.wiki
+    out: dict[str, list[dict]] = {t: [] for t in ("revisions", *DERIVED_TABLES)}
     for rev, result in zip(revisions, parsed, strict=True):
         key = {"wiki": wiki, "rev_id": rev.rev_id}
-        out.tables["revisions"].append({
-            **key,
-            "page_id": page.page_id,
-            "parent_id": rev.parent_id,
-            "ts": rev.timestamp,
-            "user_name": rev.user,
-            "comment": rev.comment,
-            "sha1": rev.sha1,
-            "size": rev.size,
-            "has_infobox": result.has_infobox,
-            "parser_version": PARSER_VERSION,
-            "source": page.source,
-            "run_id": run_id,
-        })
-        if rev.text is not None:
-            out.tables[TEXTS].append({**key, "text": rev.text})
+        out["revisions"].append(_revision_row(page, rev, result, run_id))
+        cited: dict[str, dict] = {}
         for box in result.infoboxes:
             box_key = {**key, "box_idx": box.box_idx}
-            out.tables["infoboxes"].append({**box_key, "template": box.template, "kind": box.kind,
-                                            "n_fields": len(box.params)})
-            out.tables["infobox_fields"].extend(
+            out["infoboxes"].append({**box_key, "template": box.template, "kind": box.kind,
+                                     "n_fields": len(box.params)})
+            out["infobox_fields"].extend(
                 {**box_key, "seq": seq, "field": name, "raw": raw, "text": text}
-                for seq, (name, raw, text) in enumerate(box.params)
-            )
-            out.tables["belligerents"].extend({**box_key, **row} for row in box.belligerents)
-            out.tables["figures"].extend({**box_key, **row} for row in box.figures)
-            out.tables["citations"].extend({**key, **row} for row in box.citations)
-        out.tables["parse_issues"].extend({**key, **issue} for issue in result.issues)
-    # A ref used by two infoboxes of one revision is one citation.
-    seen: set[tuple] = set()
-    unique = []
-    for row in out.tables["citations"]:
-        ident = (row["wiki"], row["rev_id"], row["ref_name"])
-        if ident not in seen:
-            seen.add(ident)
-            unique.append(row)
-    out.tables["citations"] = unique
+                for seq, (name, raw, text) in enumerate(box.params))
+            out["belligerents"].extend({**box_key, **row} for row in box.belligerents)
+            out["figures"].extend({**box_key, **row} for row in box.figures)
+            for row in box.citations:  # a ref used by two infoboxes of one revision is one citation
+                cited.setdefault(row["ref_name"], {**key, **row})
+        out["citations"].extend(cited.values())
+        out["parse_issues"].extend({**key, **issue} for issue in result.issues)
     return out
 
 
 def load_batch(con: duckdb.DuckDBPyConnection, rows: BatchRows) -> dict[str, int]:
-    """Write one batch (its texts, then everything else in one transaction); returns rows inserted
-    per table. Raises :class:`LoadError` with DuckDB's reason when a write fails; then nothing of
-    the batch is kept."""
+    """Write one batch (its texts, then everything else in one transaction); returns rows written
+    per base table and, under the view names, the rows the batch's revisions show there. Raises
+    :class:`LoadError` with DuckDB's reason when a write fails; then nothing of the batch is kept."""
     rev_ids = [r["rev_id"] for r in rows.tables["revisions"]]
     try:
         counts = _write_batch(con, rows, rev_ids)
@@ -127,10 +200,17 @@ def load_batch(con: duckdb.DuckDBPyConnection, rows: BatchRows) -> dict[str, int
     # The commit may have checkpointed: give the pages DuckDB freed back to the OS now, so the
     # process does not keep the high-water mark of every checkpoint until the next one.
     ALLOCATOR.purge()
-    return counts
+    return {**counts, **rows.derived}
 
 
 _IN_BATCH = "wiki = ? AND rev_id IN (SELECT unnest(?::BIGINT[]))"
+
+
+def _stored_ids(con: duckdb.DuckDBPyConnection, table: str, column: str, ids: list[int]) -> set[int]:
+    if not ids:
+        return set()
+    return {i for (i,) in con.execute(
+        f"SELECT {column} FROM {table} WHERE {column} IN (SELECT unnest(?::BIGINT[]))", [ids]).fetchall()}
 
 
 def _write_batch(con: duckdb.DuckDBPyConnection, rows: BatchRows, rev_ids: list[int]) -> dict[str, int]:
@@ -154,15 +234,94 @@ def _write_batch(con: duckdb.DuckDBPyConnection, rows: BatchRows, rev_ids: list[
                                     "redirect_from")],
         )
         # Only revisions already stored have rows to replace; a first load of new revisions (the
-        # usual case) skips seven table scans per batch.
+        # usual case) skips the scans.
         stored = [r for (r,) in con.execute(
             f"SELECT rev_id FROM revisions WHERE {_IN_BATCH}", [wiki, rev_ids]).fetchall()] if rev_ids else []
         if stored:
-            for table in (*DERIVED_TABLES, "revisions"):
+            for table in ("revision_issues", "revisions"):
                 con.execute(f"DELETE FROM {table} WHERE {_IN_BATCH}", [wiki, stored])
-        for table in ("revisions", *DERIVED_TABLES):
-            counts[table] = insert_rows(con, table, rows.tables.get(table, []))
+        counts["revisions"] = insert_rows(con, "revisions", rows.tables["revisions"])
+        known_states = _stored_ids(con, "states", "state_id",
+                                   [r["state_id"] for r in rows.tables["states"]])
+        known_values = _stored_ids(con, "field_values", "value_id",
+                                   [r["value_id"] for r in rows.tables["field_values"]])
+        for table in STATE_TABLES:
+            counts[table] = insert_rows(con, table, [r for r in rows.tables[table]
+                                                     if r["state_id"] not in known_states])
+        for table in VALUE_TABLES:
+            counts[table] = insert_rows(con, table, [r for r in rows.tables[table]
+                                                     if r["value_id"] not in known_values])
     return counts
+
+
+def forget_unused_states(con: duckdb.DuckDBPyConnection) -> int:
+    """Delete the states no revision reads any more and the field values no state holds (left by
+    re-derived or deleted revisions); returns how many states and values went."""
+    with transaction(con):
+        (states,) = con.execute(
+            "DELETE FROM states s WHERE NOT EXISTS (SELECT 1 FROM revisions r "
+            "WHERE r.state_id = s.state_id)").fetchone()
+        if states:
+            for table in STATE_TABLES[1:]:
+                con.execute(f"DELETE FROM {table} t WHERE NOT EXISTS "
+                            "(SELECT 1 FROM states s WHERE s.state_id = t.state_id)")
+        (values,) = con.execute(
+            "DELETE FROM field_values v WHERE NOT EXISTS (SELECT 1 FROM state_fields s "
+            "WHERE s.value_id = v.value_id)").fetchone()
+        if values:
+            for table in VALUE_TABLES[1:]:
+                con.execute(f"DELETE FROM {table} t WHERE NOT EXISTS "
+                            "(SELECT 1 FROM field_values v WHERE v.value_id = t.value_id)")
+    return states + values
+
+
+def rederive_stored(con: duckdb.DuckDBPyConnection,
+                    parse: Callable[[str | None, str | None, str | None], ParsedRevision],
+                    chunk: int = 200) -> int:
+    """Give every stored revision without a state (a warehouse migrated from the per-revision
+    layout, warehouse/db.py) its state, parsed from the text store with ``parse(text, lang,
+    sha1)``, a page at a time and ``chunk`` revisions per transaction; returns how many."""
+    import pandas as pd
+
+    pages = con.execute(
+        "SELECT DISTINCT r.wiki, r.page_id, p.lang FROM revisions r "
+        "LEFT JOIN pages p USING (wiki, page_id) WHERE r.state_id IS NULL ORDER BY ALL").fetchall()
+    done = 0
+    for wiki, page_id, lang in pages:
+        rev_ids = [r for (r,) in con.execute(
+            "SELECT rev_id FROM revisions WHERE wiki = ? AND page_id = ? AND state_id IS NULL "
+            "ORDER BY rev_id", [wiki, page_id]).fetchall()]
+        for start in range(0, len(rev_ids), chunk):
+            part = rev_ids[start:start + chunk]
+            found = con.execute(
+                f"SELECT r.rev_id, t.text, r.sha1 FROM revisions r LEFT JOIN {TEXTS_TABLE} t "
+                f"USING (wiki, rev_id) WHERE r.{_IN_BATCH} ORDER BY r.rev_id", [wiki, part]).fetchall()
+            tables: dict[str, list[dict]] = {t: [] for t in (*STATE_TABLES, *VALUE_TABLES)}
+            seen_states: set[int] = set()
+            seen_values: set[int] = set()
+            updates = []
+            for rev_id, text, sha1 in found:
+                result = parse(text, lang, sha1)
+                updates.append({"rev_id": rev_id, "state_id": result.state_id,
+                                "has_infobox": result.has_infobox})
+                if result.state_id not in seen_states:
+                    seen_states.add(result.state_id)
+                    state_rows(result, tables, seen_values)
+            with transaction(con):
+                known_states = _stored_ids(con, "states", "state_id", list(seen_states))
+                known_values = _stored_ids(con, "field_values", "value_id", list(seen_values))
+                for table in STATE_TABLES:
+                    insert_rows(con, table, [r for r in tables[table] if r["state_id"] not in known_states])
+                for table in VALUE_TABLES:
+                    insert_rows(con, table, [r for r in tables[table] if r["value_id"] not in known_values])
+                con.register("_rederived", pd.DataFrame.from_records(updates))
+                con.execute(
+                    "UPDATE revisions SET state_id = d.state_id, has_infobox = d.has_infobox, "
+                    "parser_version = ? FROM _rederived d WHERE revisions.wiki = ? "
+                    "AND revisions.rev_id = d.rev_id", [PARSER_VERSION, wiki])
+            con.unregister("_rederived")
+            done += len(updates)
+    return done
 
 
 def forget_orphan_texts(con: duckdb.DuckDBPyConnection, wiki: str | None = None,
@@ -237,7 +396,7 @@ def stored_revisions(con: duckdb.DuckDBPyConnection, wiki: str, rev_ids: Sequenc
 
 
 def record_issues(con: duckdb.DuckDBPyConnection, issues: Sequence[dict]) -> int:
-    """Add parse_issues rows about revisions already stored (a repeated or conflicting copy),
+    """Add revision_issues rows (seen in parse_issues) about revisions already stored (a repeated or conflicting copy),
     except those already there (a re-run of the same source finds the same ones); returns how
     many were added."""
     if not issues:
@@ -248,8 +407,8 @@ def record_issues(con: duckdb.DuckDBPyConnection, issues: Sequence[dict]) -> int
         with transaction(con):
             con.register("_new_issues", pd.DataFrame.from_records(list(issues)))
             (added,) = con.execute(
-                "INSERT INTO parse_issues BY NAME SELECT * FROM _new_issues n WHERE NOT EXISTS ("
-                "SELECT 1 FROM parse_issues p WHERE p.wiki = n.wiki AND p.rev_id = n.rev_id "
+                "INSERT INTO revision_issues BY NAME SELECT * FROM _new_issues n WHERE NOT EXISTS ("
+                "SELECT 1 FROM revision_issues p WHERE p.wiki = n.wiki AND p.rev_id = n.rev_id "
                 "AND p.code = n.code AND p.message = n.message)").fetchone()
         con.unregister("_new_issues")
         return added

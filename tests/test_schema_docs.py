@@ -1,4 +1,5 @@
-"""Every table of the warehouse and of its text store documents itself and each of its columns."""
+"""Every table and view of the warehouse and of its text store documents itself and each of its
+columns."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ def test_every_table_and_column_has_a_comment(tmp_path):
     catalogs = [WAREHOUSE_ALIAS, TEXTS_ALIAS]
     tables = con.execute("SELECT database_name, table_name, comment FROM duckdb_tables() "
                          "WHERE database_name IN (SELECT unnest(?::VARCHAR[]))", [catalogs]).fetchall()
-    assert {(d, t) for d, t, _ in tables} >= {(WAREHOUSE_ALIAS, "revisions"), (WAREHOUSE_ALIAS, "figures"),
+    assert {(d, t) for d, t, _ in tables} >= {(WAREHOUSE_ALIAS, "revisions"), (WAREHOUSE_ALIAS, "value_figures"),
                                               (TEXTS_ALIAS, "revision_texts")}
     assert [(d, t) for d, t, comment in tables if not comment] == []
     undocumented = con.execute(
@@ -19,4 +20,15 @@ def test_every_table_and_column_has_a_comment(tmp_path):
         "WHERE c.database_name IN (SELECT unnest(?::VARCHAR[])) AND coalesce(c.comment, '') = ''",
         [catalogs]).fetchall()
     assert undocumented == []
+    views = con.execute("SELECT view_name, comment FROM duckdb_views() WHERE database_name = ? "
+                        "AND NOT internal", [WAREHOUSE_ALIAS]).fetchall()
+    assert {v for v, _ in views} >= {"infoboxes", "infobox_fields", "figures", "belligerents",
+                                     "citations", "parse_issues"}
+    user_views = {"infoboxes", "infobox_fields", "figures", "belligerents", "citations", "parse_issues"}
+    assert [v for v, comment in views if v in user_views and not comment] == []
+    undocumented_views = con.execute(
+        "SELECT c.table_name, c.column_name FROM duckdb_columns() c "
+        "WHERE c.database_name = ? AND c.table_name IN (SELECT unnest(?::VARCHAR[])) "
+        "AND coalesce(c.comment, '') = ''", [WAREHOUSE_ALIAS, sorted(user_views)]).fetchall()
+    assert undocumented_views == []
     con.close()

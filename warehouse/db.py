@@ -52,8 +52,45 @@ def texts_path(path: str | Path) -> Path:
     return path.with_name(f"{path.stem if path.suffix == '.duckdb' else path.name}.texts.duckdb")
 
 
+# Per-revision tables of the layout before the content-addressed one (PARSER_VERSION < 4): views now.
+LEGACY_TABLES = ("infoboxes", "infobox_fields", "belligerents", "figures", "citations", "parse_issues")
+# parse_issues codes about a revision as delivered, kept across the migration (revision_issues).
+DELIVERY_ISSUES = ("duplicate_revision", "conflicting_revision")
+
+
+def _migrate_legacy_layout(con: duckdb.DuckDBPyConnection) -> None:
+    """A warehouse written before the content-addressed layout keeps its derived rows in tables
+    that are views now. They are re-derivable from the stored texts: drop them (keeping the issues
+    about delivered revisions) and leave ``revisions.state_id`` NULL, which makes the next ingest
+    re-derive those revisions from the text store (flows/ingest.py) — a killed migration resumes."""
+    legacy = [name for (name,) in con.execute(
+        "SELECT table_name FROM duckdb_tables() WHERE database_name = current_database() "
+        "AND schema_name = 'main' AND table_name IN (SELECT unnest(?::VARCHAR[]))",
+        [list(LEGACY_TABLES)]).fetchall()]
+    if not legacy:
+        return
+    log.info("migrating %s to the content-addressed layout (re-derived from the stored texts)",
+             ", ".join(sorted(legacy)))
+    with transaction(con):
+        con.execute("ALTER TABLE revisions ADD COLUMN IF NOT EXISTS state_id BIGINT")
+        con.execute((SCHEMA_DIR / "13_states.sql").read_text(encoding="utf-8"))
+        if "parse_issues" in legacy:
+            con.execute("INSERT INTO revision_issues BY NAME SELECT wiki, rev_id, box_idx, field, "
+                        "severity, code, message, raw FROM parse_issues "
+                        "WHERE code IN (SELECT unnest(?::VARCHAR[]))", [list(DELIVERY_ISSUES)])
+        for name in legacy:
+            con.execute(f"DROP TABLE {name}")
+        con.execute("UPDATE revisions SET state_id = NULL")
+
+
 def ensure_schema(con: duckdb.DuckDBPyConnection) -> None:
-    """Create every table and view (idempotent: CREATE … IF NOT EXISTS / OR REPLACE)."""
+    """Create every table and view (idempotent: CREATE … IF NOT EXISTS / OR REPLACE); a warehouse
+    of the per-revision layout is migrated first."""
+    try:
+        _migrate_legacy_layout(con)
+    except duckdb.Error as exc:
+        raise WarehouseError(f"migrating the warehouse to the content-addressed layout failed: "
+                             f"{str(exc).splitlines()[0]}") from exc
     for path in schema_files():
         try:
             con.execute(path.read_text(encoding="utf-8"))

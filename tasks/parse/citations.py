@@ -57,23 +57,45 @@ def _read_cite_fields(content: str) -> dict:
 
 def article_definitions(article_text: str) -> dict[str, str]:
     """name → content of every named <ref> definition in the article (first one wins)."""
-    found: dict[str, str] = {}
+    return {name: content for name, (content, _span) in definition_spans(article_text).items()}
+
+
+def definition_spans(article_text: str) -> dict[str, tuple[str, tuple[int, int]]]:
+    """name → (content, (start, end) of the whole <ref …>…</ref>) of each name's first definition."""
+    found: dict[str, tuple[str, tuple[int, int]]] = {}
     for match in _DEFINITION_RE.finditer(article_text):
         name = (match.group(1) or match.group(2) or match.group(3) or "").strip()
         if name and name not in found:
-            found[name] = match.group(4)
+            found[name] = (match.group(4), match.span())
     return found
 
 
-class CitationIndex:
-    """Collects the refs met in an infobox and resolves named re-uses against the article."""
+def merge_citations(rows_per_field: list[list[dict]]) -> list[dict]:
+    """One infobox's citations from its parameters' own, in parameter order: a ref named in
+    several parameters keeps the first row that has its content, else the last one."""
+    merged: dict[str, dict] = {}
+    for rows in rows_per_field:
+        for row in rows:
+            held = merged.get(row["ref_name"])
+            if held is None or held["raw"] is None:
+                merged[row["ref_name"]] = dict(row)
+    return list(merged.values())
 
-    def __init__(self, article_text: str):
+
+class CitationIndex:
+    """Collects the refs met in a parameter and resolves named re-uses against the article.
+
+    Indexes of one article may share ``shared`` so that its definitions are found once."""
+
+    def __init__(self, article_text: str, shared: CitationIndex | None = None):
         self.article_text = article_text
+        self._shared = shared
         self._definitions: dict[str, str] | None = None
         self.rows: dict[str, dict] = {}
 
     def definitions(self) -> dict[str, str]:
+        if self._shared is not None:
+            return self._shared.definitions()
         if self._definitions is None:
             self._definitions = article_definitions(self.article_text)
         return self._definitions

@@ -21,9 +21,9 @@ from collections import OrderedDict
 
 import mwparserfromhell
 
-from tasks.parse.citations import CitationIndex, article_definitions
+from tasks.parse.citations import CitationIndex, article_definitions, definition_spans, merge_citations
 from tasks.parse.conflict import read_value
-from tasks.parse.model import ParsedInfobox, ParsedRevision, make_issue
+from tasks.parse.model import ParsedField, ParsedInfobox, ParsedRevision, make_issue
 from tasks.parse.names import is_conflict_template, is_infobox_name
 
 _TOKEN_RE = re.compile(r"<!--.*?(?:-->|\Z)|<nowiki\b[^>]*>.*?</nowiki\s*>|<ref\b[^>/]*/>|"
@@ -87,8 +87,8 @@ def _params(text: str, segments: list[tuple[int, int, int | None]]) -> list[tupl
     return params
 
 
-def locate_infoboxes(text: str, lang: str | None) -> list[tuple[str, list[tuple[str, str, str]]]]:
-    """Top-level infobox templates: [(name, params)]. Raises _GiveUp when unsure."""
+def locate_infoboxes(text: str, lang: str | None) -> list[tuple[str, list[tuple[str, str, str]], int, int]]:
+    """Top-level infobox templates: [(name, params, start, end)]. Raises _GiveUp when unsure."""
     if any(marker in text for marker in _UNSAFE):
         raise _GiveUp("construct not mirrored")
     found = []
@@ -107,7 +107,7 @@ def locate_infoboxes(text: str, lang: str | None) -> list[tuple[str, list[tuple[
         if token == "{{" and depth == 0:
             end, name, params = _split_template(text, match.start())
             if is_infobox_name(name.strip(), lang):
-                found.append((name.strip(), params))
+                found.append((name.strip(), params, match.start(), end))
             position = end
             continue
         position = match.end()
@@ -154,7 +154,7 @@ class FieldMemo:
 
 
 def _field(memo: FieldMemo, template: str, kind: str, name_raw: str, value_raw: str,
-           lang: str | None, text: str, definitions: dict | None) -> tuple[dict, dict | None]:
+           lang: str | None, text: str, definitions: dict | None) -> tuple[ParsedField, dict | None]:
     name = name_raw.strip()
     reused = tuple(sorted({(m.group(1) or m.group(2) or m.group(3) or "").strip()
                            for m in _NAMED_REUSE_RE.finditer(value_raw)}))
@@ -170,16 +170,18 @@ def _field(memo: FieldMemo, template: str, kind: str, name_raw: str, value_raw: 
     # Only this field's refs matter: the article text is there for named re-uses.
     citations = CitationIndex(text) if conflict else None
     reading = read_value(name, mwparserfromhell.parse(value_raw), lang, conflict, citations)
-    result = {"name": name, "raw": value_raw, "text": reading.text, "conflict": None}
-    if conflict:
-        result["conflict"] = {"belligerents": reading.belligerents, "figures": reading.figures,
-                              "citations": list(citations.rows.values()), "issues": reading.issues}
+    result = ParsedField(name, value_raw, reading.text, reading.belligerents, reading.figures,
+                         list(citations.rows.values()) if citations is not None else [],
+                         reading.issues)
     memo.put(key, result)
     return result, definitions
 
 
 def parse_revision_fast(text: str, lang: str | None, memo: FieldMemo) -> ParsedRevision | None:
-    """Same result as tasks.parse.slow.parse_revision, or None when the fast path cannot be sure."""
+    """Same result as tasks.parse.slow.parse_revision, or None when the fast path cannot be sure.
+
+    The parameters come from the memo as shared :class:`ParsedField` objects: read, never change.
+    """
     try:
         located = locate_infoboxes(text, lang)
     except _GiveUp:
@@ -187,28 +189,30 @@ def parse_revision_fast(text: str, lang: str | None, memo: FieldMemo) -> ParsedR
     boxes: list[ParsedInfobox] = []
     issues: list[dict] = []
     definitions = None
-    for box_idx, (template, params) in enumerate(located):
+    reused: set[str] = set()
+    for box_idx, (template, params, start, end) in enumerate(located):
         kind = "military_conflict" if is_conflict_template(template, lang) else "generic"
         box = ParsedInfobox(box_idx=box_idx, template=template, kind=kind, params=[])
-        merged_citations: dict[str, dict] = {}
+        if kind == "military_conflict" and "/>" in text[start:end]:
+            reused.update((m.group(1) or m.group(2) or m.group(3) or "").strip()
+                          for m in _NAMED_REUSE_RE.finditer(text, start, end))
         for name_raw, value_raw, _positional in params:
             if kind == "military_conflict" and definitions is None and "/>" in value_raw:
                 definitions = article_definitions(text)
             result, definitions = _field(memo, template, kind, name_raw, value_raw, lang, text,
                                          definitions)
-            box.params.append((result["name"], result["raw"], result["text"]))
-            conflict = result["conflict"]
-            if conflict:
-                box.belligerents.extend(dict(r) for r in conflict["belligerents"])
-                box.figures.extend(dict(r) for r in conflict["figures"])
-                for row in conflict["citations"]:
-                    held = merged_citations.get(row["ref_name"])
-                    if held is None or held["raw"] is None:
-                        merged_citations[row["ref_name"]] = dict(row)
-                issues.extend({**i, "box_idx": box_idx} for i in conflict["issues"])
-        box.citations = list(merged_citations.values())
+            box.fields.append(result)
+            box.params.append((result.name, result.raw, result.text))
+            box.belligerents.extend(dict(r) for r in result.belligerents)
+            box.figures.extend(dict(r) for r in result.figures)
+            issues.extend({**i, "box_idx": box_idx} for i in result.issues)
+        if kind == "military_conflict":
+            box.citations = merge_citations([f.citations for f in box.fields])
         boxes.append(box)
+    own = []
     if not boxes:
-        issues.append(make_issue("no_infobox", "no infobox template found in this revision",
-                                 severity="info"))
-    return ParsedRevision(boxes, issues)
+        own.append(make_issue("no_infobox", "no infobox template found in this revision",
+                              severity="info"))
+    spans = definition_spans(text) if reused else {}
+    return ParsedRevision(boxes, issues + own, own, spans=[(a, b) for _n, _p, a, b in located],
+                          definition_spans=sorted(spans[n][1] for n in reused if n in spans))

@@ -14,6 +14,7 @@ CREATE TABLE IF NOT EXISTS revisions (
     parser_version  INTEGER NOT NULL,
     source          VARCHAR NOT NULL,
     run_id          VARCHAR NOT NULL,
+    state_id        BIGINT,
     PRIMARY KEY (wiki, rev_id)
 );
 COMMENT ON TABLE revisions IS 'One row per stored revision: ids, metadata and how its rows were derived; its wikitext is in texts.revision_texts.';
@@ -29,4 +30,5 @@ COMMENT ON COLUMN revisions.size IS 'Text length in bytes (UTF-8).';
 COMMENT ON COLUMN revisions.has_infobox IS 'True when at least one infobox template was found in the text.';
 COMMENT ON COLUMN revisions.parser_version IS 'Version of the parser that derived this revision''s rows; a newer parser re-derives them.';
 COMMENT ON COLUMN revisions.source IS 'Where the revision came from: dump, file or api.';
+COMMENT ON COLUMN revisions.state_id IS 'What its infoboxes say (states.state_id): revisions that read the same share one state, stored once. NULL only in a warehouse not yet migrated.';
 COMMENT ON COLUMN revisions.run_id IS 'Run that last (re)loaded this revision (runs.run_id).';

@@ -1,15 +1,9 @@
 -- Every parameter of every infobox, raw and as plain text.
-CREATE TABLE IF NOT EXISTS infobox_fields (
-    wiki      VARCHAR NOT NULL,
-    rev_id    BIGINT  NOT NULL,
-    box_idx   INTEGER NOT NULL,
-    seq       INTEGER NOT NULL,
-    field     VARCHAR NOT NULL,
-    raw       VARCHAR NOT NULL,
-    text      VARCHAR NOT NULL,
-    PRIMARY KEY (wiki, rev_id, box_idx, seq)
-);
-COMMENT ON TABLE infobox_fields IS 'One row per parameter of every infobox, whatever the infobox kind.';
+CREATE OR REPLACE VIEW infobox_fields AS
+SELECT r.wiki, r.rev_id, s.box_idx, s.seq, v.field, v.raw, v.text
+FROM revisions r JOIN state_fields s ON s.state_id = r.state_id
+JOIN field_values v ON v.value_id = s.value_id;
+COMMENT ON VIEW infobox_fields IS 'One row per parameter of every infobox, whatever the infobox kind.';
 COMMENT ON COLUMN infobox_fields.wiki IS 'Wiki id (revisions.wiki).';
 COMMENT ON COLUMN infobox_fields.rev_id IS 'Revision (revisions.rev_id).';
 COMMENT ON COLUMN infobox_fields.box_idx IS 'Infobox within the revision (infoboxes.box_idx).';

@@ -1,21 +1,10 @@
 -- Who fought on which side, per revision of a military-conflict infobox.
-CREATE TABLE IF NOT EXISTS belligerents (
-    wiki          VARCHAR NOT NULL,
-    rev_id        BIGINT  NOT NULL,
-    box_idx       INTEGER NOT NULL,
-    field         VARCHAR NOT NULL,
-    side          INTEGER NOT NULL,
-    seq           INTEGER NOT NULL,
-    name          VARCHAR NOT NULL,
-    country_code  VARCHAR,
-    coalition     VARCHAR,
-    role          VARCHAR NOT NULL,
-    period        VARCHAR,
-    link          VARCHAR,
-    raw           VARCHAR,
-    PRIMARY KEY (wiki, rev_id, box_idx, field, seq)
-);
-COMMENT ON TABLE belligerents IS 'One row per party listed in a combatant field of a military-conflict infobox, in order.';
+CREATE OR REPLACE VIEW belligerents AS
+SELECT r.wiki, r.rev_id, s.box_idx, b.field, b.side, b.seq, b.name, b.country_code, b.coalition,
+       b.role, b.period, b.link, b.raw
+FROM revisions r JOIN state_fields s ON s.state_id = r.state_id
+JOIN value_belligerents b ON b.value_id = s.value_id;
+COMMENT ON VIEW belligerents IS 'One row per party listed in a combatant field of a military-conflict infobox, in order.';
 COMMENT ON COLUMN belligerents.wiki IS 'Wiki id (revisions.wiki).';
 COMMENT ON COLUMN belligerents.rev_id IS 'Revision (revisions.rev_id).';
 COMMENT ON COLUMN belligerents.box_idx IS 'Infobox within the revision (infoboxes.box_idx).';

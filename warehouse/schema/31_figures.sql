@@ -1,28 +1,11 @@
 -- Every number in strength, casualties, units and notes fields, as an interval.
-CREATE TABLE IF NOT EXISTS figures (
-    wiki          VARCHAR NOT NULL,
-    rev_id        BIGINT  NOT NULL,
-    box_idx       INTEGER NOT NULL,
-    field         VARCHAR NOT NULL,
-    side          INTEGER,
-    block         INTEGER NOT NULL,
-    seq           INTEGER NOT NULL,
-    entity        VARCHAR,
-    country_code  VARCHAR,
-    category      VARCHAR NOT NULL,
-    low           BIGINT,
-    high          BIGINT,
-    qualifier     VARCHAR NOT NULL,
-    as_of         VARCHAR,
-    is_total      BOOLEAN NOT NULL,
-    parent_seq    INTEGER,
-    is_annotation BOOLEAN NOT NULL DEFAULT FALSE,
-    breakdown     VARCHAR,
-    raw           VARCHAR NOT NULL,
-    ref_names     VARCHAR[],
-    PRIMARY KEY (wiki, rev_id, box_idx, field, seq)
-);
-COMMENT ON TABLE figures IS 'One row per number (or unreadable quantity) in strength*, casualties*, units* and notes of a military-conflict infobox.';
+CREATE OR REPLACE VIEW figures AS
+SELECT r.wiki, r.rev_id, s.box_idx, f.field, f.side, f.block, f.seq, f.entity, f.country_code,
+       f.category, f.low, f.high, f.qualifier, f.as_of, f.is_total, f.parent_seq, f.is_annotation,
+       f.breakdown, f.raw, f.ref_names
+FROM revisions r JOIN state_fields s ON s.state_id = r.state_id
+JOIN value_figures f ON f.value_id = s.value_id;
+COMMENT ON VIEW figures IS 'One row per number (or unreadable quantity) in strength*, casualties*, units* and notes of a military-conflict infobox.';
 COMMENT ON COLUMN figures.wiki IS 'Wiki id (revisions.wiki).';
 COMMENT ON COLUMN figures.rev_id IS 'Revision (revisions.rev_id).';
 COMMENT ON COLUMN figures.box_idx IS 'Infobox within the revision (infoboxes.box_idx).';

@@ -1,19 +1,20 @@
 -- References used by the infoboxes of a revision.
-CREATE TABLE IF NOT EXISTS citations (
-    wiki         VARCHAR NOT NULL,
-    rev_id       BIGINT  NOT NULL,
-    ref_name     VARCHAR NOT NULL,
-    is_named     BOOLEAN NOT NULL,
-    template     VARCHAR,
-    url          VARCHAR,
-    title        VARCHAR,
-    publisher    VARCHAR,
-    date         VARCHAR,
-    archive_url  VARCHAR,
-    raw          VARCHAR,
-    PRIMARY KEY (wiki, rev_id, ref_name)
-);
-COMMENT ON TABLE citations IS 'One row per distinct <ref> used in a revision''s infoboxes; named re-uses (<ref name=x/>) resolve to their definition anywhere in the article.';
+-- A ref named in several parameters of one infobox keeps the first row that has its content,
+-- else the last one (tasks/parse/citations.py::merge_citations); across infoboxes the first.
+CREATE OR REPLACE VIEW citations AS
+WITH per_box AS (
+    SELECT r.wiki, r.rev_id, s.box_idx, c.ref_name,
+           coalesce(arg_min(c, s.seq) FILTER (WHERE c.raw IS NOT NULL), arg_max(c, s.seq)) AS c
+    FROM revisions r JOIN state_fields s ON s.state_id = r.state_id
+    JOIN value_citations c ON c.value_id = s.value_id
+    GROUP BY r.wiki, r.rev_id, s.box_idx, c.ref_name
+), first_box AS (
+    SELECT wiki, rev_id, ref_name, arg_min(c, box_idx) AS c FROM per_box GROUP BY ALL
+)
+SELECT wiki, rev_id, ref_name, c.is_named, c.template, c.url, c.title, c.publisher, c.date,
+       c.archive_url, c.raw
+FROM first_box;
+COMMENT ON VIEW citations IS 'One row per distinct <ref> used in a revision''s infoboxes; named re-uses (<ref name=x/>) resolve to their definition anywhere in the article.';
 COMMENT ON COLUMN citations.wiki IS 'Wiki id (revisions.wiki).';
 COMMENT ON COLUMN citations.rev_id IS 'Revision (revisions.rev_id).';
 COMMENT ON COLUMN citations.ref_name IS 'The ref''s name attribute, or a generated id (anon-<first 10 hex of sha1 of its content>) for unnamed refs.';

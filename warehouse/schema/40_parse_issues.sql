@@ -1,15 +1,14 @@
 -- Whatever the parser could not read is kept here, never dropped silently.
-CREATE TABLE IF NOT EXISTS parse_issues (
-    wiki      VARCHAR NOT NULL,
-    rev_id    BIGINT  NOT NULL,
-    box_idx   INTEGER,
-    field     VARCHAR,
-    severity  VARCHAR NOT NULL,
-    code      VARCHAR NOT NULL,
-    message   VARCHAR NOT NULL,
-    raw       VARCHAR
-);
-COMMENT ON TABLE parse_issues IS 'Problems met while parsing a revision: no infobox, unreadable numbers, parser errors on hostile text.';
+CREATE OR REPLACE VIEW parse_issues AS
+SELECT r.wiki, r.rev_id, i.box_idx, i.field, i.severity, i.code, i.message, i.raw
+FROM revisions r JOIN state_issues i ON i.state_id = r.state_id
+UNION ALL
+SELECT r.wiki, r.rev_id, s.box_idx, i.field, i.severity, i.code, i.message, i.raw
+FROM revisions r JOIN state_fields s ON s.state_id = r.state_id
+JOIN value_issues i ON i.value_id = s.value_id
+UNION ALL
+SELECT wiki, rev_id, box_idx, field, severity, code, message, raw FROM revision_issues;
+COMMENT ON VIEW parse_issues IS 'Problems met while parsing a revision: no infobox, unreadable numbers, parser errors on hostile text.';
 COMMENT ON COLUMN parse_issues.wiki IS 'Wiki id (revisions.wiki).';
 COMMENT ON COLUMN parse_issues.rev_id IS 'Revision (revisions.rev_id).';
 COMMENT ON COLUMN parse_issues.box_idx IS 'Infobox concerned; NULL for the whole revision.';
