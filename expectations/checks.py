@@ -17,8 +17,6 @@ from dataclasses import dataclass
 
 from warehouse.vocabulary import CATEGORIES, QUALIFIERS
 
-ROW_TABLES = ("infoboxes", "infobox_fields", "belligerents", "figures", "citations", "parse_issues")
-
 
 @dataclass(frozen=True)
 class Check:
@@ -87,20 +85,28 @@ CHECKS: list[Check] = [
           "FROM infobox_fields f",
           lambda s: _gxe().ExpectColumnValuesToNotBeNull(column="field"), group_by=("field",)),
     Check("referential_integrity", "referential_integrity",
-          "fields, belligerents, figures and citations point to stored revisions, revisions to pages",
-          " UNION ALL ".join(
-              f"SELECT '{t}' AS table_name, x.wiki, x.rev_id, "
-              f"'{t} row of missing revision ' || x.wiki || ' ' || x.rev_id::VARCHAR AS description "
-              f"FROM {t} x WHERE NOT EXISTS (SELECT 1 FROM revisions r "
-              f"WHERE r.wiki = x.wiki AND r.rev_id = x.rev_id)"
-              for t in ROW_TABLES)
-          + " UNION ALL SELECT 'revisions', r.wiki, r.rev_id, 'revision ' || r.rev_id::VARCHAR || "
-            "' of missing page ' || r.page_id::VARCHAR FROM revisions r WHERE NOT EXISTS "
-            "(SELECT 1 FROM pages p WHERE p.wiki = r.wiki AND p.page_id = r.page_id) "
-            "ORDER BY table_name, wiki, rev_id",
+          "every revision reads a stored state whose field values are stored, and belongs to a "
+          "stored page; issues point to stored revisions",
+          "SELECT 'revisions' AS table_name, r.wiki, r.rev_id, 'revision ' || r.rev_id::VARCHAR || "
+          "CASE WHEN r.state_id IS NULL THEN ' has no state (not yet re-derived)' ELSE ' reads state ' "
+          "|| r.state_id::VARCHAR || ', which is not stored' END AS description FROM revisions r "
+          "WHERE r.state_id IS NULL OR NOT EXISTS (SELECT 1 FROM states s WHERE s.state_id = r.state_id) "
+          "UNION ALL SELECT 'state_fields', r.wiki, r.rev_id, 'revision ' || r.rev_id::VARCHAR || "
+          "' box ' || f.box_idx::VARCHAR || ' parameter ' || f.seq::VARCHAR || ' reads field value ' "
+          "|| f.value_id::VARCHAR || ', which is not stored' FROM revisions r "
+          "JOIN state_fields f ON f.state_id = r.state_id WHERE NOT EXISTS "
+          "(SELECT 1 FROM field_values v WHERE v.value_id = f.value_id) "
+          "UNION ALL SELECT 'revision_issues', x.wiki, x.rev_id, 'revision_issues row of missing "
+          "revision ' || x.wiki || ' ' || x.rev_id::VARCHAR FROM revision_issues x WHERE NOT EXISTS "
+          "(SELECT 1 FROM revisions r WHERE r.wiki = x.wiki AND r.rev_id = x.rev_id) "
+          "UNION ALL SELECT 'revisions', r.wiki, r.rev_id, 'revision ' || r.rev_id::VARCHAR || "
+          "' of missing page ' || r.page_id::VARCHAR FROM revisions r WHERE NOT EXISTS "
+          "(SELECT 1 FROM pages p WHERE p.wiki = r.wiki AND p.page_id = r.page_id) "
+          "ORDER BY table_name, wiki, rev_id",
           lambda s: _gxe().ExpectTableRowCountToEqual(value=0), offenders_are_rows=True,
-          checked_sql="SELECT " + " + ".join(f"(SELECT count(*) FROM {t})"
-                                             for t in (*ROW_TABLES, "revisions"))),
+          checked_sql="SELECT (SELECT count(*) FROM revisions) + (SELECT count(*) FROM revisions r "
+                      "JOIN state_fields f ON f.state_id = r.state_id) + "
+                      "(SELECT count(*) FROM revision_issues)"),
     Check("figures_interval_well_formed", "figures", "every figure interval has low ≤ high",
           "SELECT f.wiki, f.rev_id, f.field, f.low, f.high, "
           "(f.low IS NULL OR f.high IS NULL OR f.low <= f.high) AS well_formed, "

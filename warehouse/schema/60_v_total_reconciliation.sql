@@ -2,7 +2,7 @@
 --
 -- Every figure is an interval: exact n → [n, n]; a range a–b → [a, b]; at_least n → [n, +∞);
 -- at_most n → [0, n]; approx widens [low, high] by the tolerance t → [low·(1−t), high·(1+t)].
--- The parts of a total are the figures whose parent_seq is its seq (same revision, infobox, field);
+-- The parts of a total are the figures whose parent_seq is its seq (same field value);
 -- annotations and nested parts are not parts. Their sum is [Σ low, Σ high] (+∞ if any part is open).
 --   exhaustive breakdown → consistent when the declared and summed intervals overlap, else inconsistent;
 --   partial breakdown    → partial_ok when the parts' lower sum does not exceed the declared upper
@@ -14,9 +14,9 @@
 -- the configured one); v_total_reconciliation applies the default tolerance of 10 %.
 CREATE OR REPLACE MACRO reconcile_totals(tolerance) AS TABLE
 WITH totals AS (
-    SELECT * FROM figures WHERE is_total
+    SELECT * FROM value_figures WHERE is_total
 ), parts AS (
-    SELECT p.wiki, p.rev_id, p.box_idx, p.field, p.parent_seq,
+    SELECT p.value_id, p.parent_seq,
            count(*) AS n_parts,
            count(*) FILTER (WHERE p.low IS NULL) AS n_unknown,
            sum(CASE WHEN p.qualifier = 'approx' THEN floor(p.low * (1 - tolerance)) ELSE p.low END)
@@ -27,11 +27,11 @@ WITH totals AS (
            sum(p.low) AS sum_low_as_written,
            CASE WHEN bool_or((p.high IS NULL OR p.qualifier = 'at_least') AND p.low IS NOT NULL) THEN NULL ELSE sum(p.high) END
                AS sum_high_as_written
-    FROM figures p
+    FROM value_figures p
     WHERE p.parent_seq IS NOT NULL AND NOT p.is_annotation
     GROUP BY ALL
 ), joined AS (
-    SELECT t.wiki, t.rev_id, t.box_idx, t.field, t.side, t.block, t.seq, t.entity, t.category,
+    SELECT t.value_id, t.field, t.side, t.block, t.seq, t.entity, t.category,
            t.breakdown, t.qualifier AS declared_qualifier,
            t.low AS declared_low, CASE WHEN t.qualifier = 'at_least' THEN NULL ELSE t.high END AS declared_high,
            CASE WHEN t.qualifier = 'approx' THEN floor(t.low * (1 - tolerance)) ELSE t.low END
@@ -43,8 +43,7 @@ WITH totals AS (
            p.sum_low AS sum_low_tol, p.sum_high AS sum_high_tol,
            p.sum_low_as_written AS sum_low, p.sum_high_as_written AS sum_high
     FROM totals t
-    LEFT JOIN parts p ON p.wiki = t.wiki AND p.rev_id = t.rev_id AND p.box_idx = t.box_idx
-        AND p.field = t.field AND p.parent_seq = t.seq
+    LEFT JOIN parts p ON p.value_id = t.value_id AND p.parent_seq = t.seq
 ), judged AS (
     SELECT *,
         CASE
@@ -58,21 +57,24 @@ WITH totals AS (
         END AS status
     FROM joined
 )
-SELECT wiki, rev_id, box_idx, field, side, block, seq, entity, category, breakdown,
-       declared_low, declared_high, declared_qualifier, sum_low, sum_high, n_parts,
-       sum_low - declared_low AS difference, status, tolerance AS approx_tolerance,
-       field || ' block ' || block::VARCHAR || coalesce(' ' || entity, '') || ': declared '
-           || CASE WHEN declared_low IS NULL THEN '?'
-                   WHEN declared_high IS NULL THEN format('{:,}', declared_low) || '+'
-                   WHEN declared_high = declared_low THEN format('{:,}', declared_low)
-                   ELSE format('{:,}', declared_low) || '–' || format('{:,}', declared_high) END
+-- Judged once per distinct field value, then shown for every revision that reads it.
+SELECT r.wiki, r.rev_id, s.box_idx, j.field, j.side, j.block, j.seq, j.entity, j.category, j.breakdown,
+       j.declared_low, j.declared_high, j.declared_qualifier, j.sum_low, j.sum_high, j.n_parts,
+       j.sum_low - j.declared_low AS difference, j.status, tolerance AS approx_tolerance,
+       j.field || ' block ' || j.block::VARCHAR || coalesce(' ' || j.entity, '') || ': declared '
+           || CASE WHEN j.declared_low IS NULL THEN '?'
+                   WHEN j.declared_high IS NULL THEN format('{:,}', j.declared_low) || '+'
+                   WHEN j.declared_high = j.declared_low THEN format('{:,}', j.declared_low)
+                   ELSE format('{:,}', j.declared_low) || '–' || format('{:,}', j.declared_high) END
            || ', itemised '
-           || CASE WHEN sum_low IS NULL THEN '?'
-                   WHEN sum_high IS NULL THEN format('{:,}', sum_low) || '+'
-                   WHEN sum_high = sum_low THEN format('{:,}', sum_low)
-                   ELSE format('{:,}', sum_low) || '–' || format('{:,}', sum_high) END
-           || ' (' || n_parts::VARCHAR || ' parts, ' || coalesce(breakdown, '?') || ', rev '
-           || rev_id::VARCHAR || ')' AS description
-FROM judged;
+           || CASE WHEN j.sum_low IS NULL THEN '?'
+                   WHEN j.sum_high IS NULL THEN format('{:,}', j.sum_low) || '+'
+                   WHEN j.sum_high = j.sum_low THEN format('{:,}', j.sum_low)
+                   ELSE format('{:,}', j.sum_low) || '–' || format('{:,}', j.sum_high) END
+           || ' (' || j.n_parts::VARCHAR || ' parts, ' || coalesce(j.breakdown, '?') || ', rev '
+           || r.rev_id::VARCHAR || ')' AS description
+FROM judged j
+JOIN state_fields s ON s.value_id = j.value_id
+JOIN revisions r ON r.state_id = s.state_id;
 
 CREATE OR REPLACE VIEW v_total_reconciliation AS SELECT * FROM reconcile_totals(0.10);
