@@ -155,14 +155,18 @@ CHECKS: list[Check] = [
     Check("suspicious_change", "v_suspicious_changes",
           "no figure jumps by 10× (or gains/loses a digit) between revisions with the same references",
           # still_standing: the latest revision of the page still carries the new value.
-          "WITH latest AS (SELECT wiki, page_id, max_by(rev_id, ts) AS rev_id FROM revisions "
-          "GROUP BY ALL) "
+          "WITH latest AS (SELECT r.wiki, r.page_id, max_by(r.state_id, r.ts) AS state_id "
+          "FROM revisions r GROUP BY ALL), "
+          "standing AS (SELECT DISTINCT l.wiki, l.page_id, f.field, f.block, "
+          "coalesce(f.entity, '') AS entity, f.category, f.low FROM latest l "
+          "JOIN state_fields sf ON sf.state_id = l.state_id "
+          "JOIN value_figures f ON f.value_id = sf.value_id WHERE NOT f.is_annotation) "
           "SELECT s.wiki, s.rev_id, s.field, s.block, s.entity, s.category, s.old_low, s.new_low, "
-          "EXISTS (SELECT 1 FROM figures f JOIN latest l ON f.wiki = l.wiki AND f.rev_id = l.rev_id "
-          "WHERE l.wiki = s.wiki AND l.page_id = s.page_id AND f.field = s.field "
-          "AND f.block = s.block AND coalesce(f.entity, '') = s.entity AND f.category = s.category "
-          "AND f.low = s.new_low AND NOT f.is_annotation) AS still_standing, s.description "
-          "FROM v_suspicious_changes s ORDER BY s.rev_id, s.field, s.entity",
+          "t.low IS NOT NULL AS still_standing, s.description "
+          "FROM v_suspicious_changes s LEFT JOIN standing t ON t.wiki = s.wiki "
+          "AND t.page_id = s.page_id AND t.field = s.field AND t.block = s.block "
+          "AND t.entity = s.entity AND t.category = s.category AND t.low = s.new_low "
+          "ORDER BY s.rev_id, s.field, s.entity",
           lambda s: _gxe().ExpectTableRowCountToEqual(value=0), offenders_are_rows=True,
           checked_sql="SELECT count(*) FROM figures WHERE NOT is_annotation AND low IS NOT NULL"),
     Check("freshness", "pages",

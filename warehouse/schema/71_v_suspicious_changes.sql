@@ -24,12 +24,16 @@ WITH pairs AS MATERIALIZED (
     WHERE NOT f.is_annotation AND f.low IS NOT NULL
       AND s.state_id IN (SELECT new_state FROM distinct_pairs UNION SELECT old_state FROM distinct_pairs)
     GROUP BY s.state_id, k
+), new_side AS MATERIALIZED (
+    SELECT d.new_state, d.old_state, hash(d.old_state, n.k) AS old_key, n.*
+    FROM distinct_pairs d JOIN keyed n ON n.state_id = d.new_state
 ), changes AS MATERIALIZED (
-    SELECT d.new_state, d.old_state, n.field, n.block, n.entity, n.category,
+    -- one join key (the old state and the figure's key hashed together): joined on the figure
+    -- key alone first, every state would meet every other
+    SELECT n.new_state, n.old_state, n.field, n.block, n.entity, n.category,
            o.low AS old_low, n.low AS new_low, n.refs AS ref_names
-    FROM distinct_pairs d
-    JOIN keyed n ON n.state_id = d.new_state
-    JOIN keyed o ON o.state_id = d.old_state AND o.k = n.k
+    FROM new_side n
+    JOIN (SELECT hash(state_id, k) AS key, low, refs FROM keyed) o ON o.key = n.old_key
     WHERE o.low <> n.low
       AND coalesce(o.refs, '') = coalesce(n.refs, '')
       AND (n.low >= 10 * o.low OR o.low >= 10 * n.low
