@@ -22,9 +22,9 @@ pipeline_rev_s, pipeline_vs_read, competent_rev_s, speedup_vs_competent, naive_r
 speedup_vs_naive, warehouse_mb, peak_rss_mb, one_revision_cold_s, one_revision_warm_s.
 Method: docs/BENCHMARKS.md.
 
-    python -m benchmarks.run                  # 5,000 revisions, baselines sampled (≈ 20 min)
-    python -m benchmarks.run --full           # the baselines on all 5,000 revisions too (≈ 1 h)
-    python -m benchmarks.run --quick          # 300 revisions, no 4× or 20-page runs (minutes)
+    python -m benchmarks.run           # 5,000 revisions, baselines sampled (≈ 15 min on 2 idle cores)
+    python -m benchmarks.run --full    # the baselines on all 5,000 revisions too (≈ 50 min)
+    python -m benchmarks.run --quick   # 300 revisions, no 4× or 20-page runs (≈ 4 min)
 """
 
 from __future__ import annotations
