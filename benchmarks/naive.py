@@ -2,10 +2,10 @@
 
 What a first pipeline would do: for each revision of the dump, call
 :func:`tasks.parse.parse_revision` (mwparserfromhell on the whole text, no cache of any kind), build
-the rows with the pipeline's own :func:`tasks.load.batch_rows`, and write each row with one plain
-``INSERT`` statement (no executemany, no transaction per batch: DuckDB's autocommit per statement)
-into the same schema (warehouse/schema). Same parser, same rows, same tables as the pipeline, so
-the two outputs can be compared row for row.
+its rows with :func:`benchmarks.legacy.legacy_rows`, and write each row with one plain ``INSERT``
+statement (no executemany, no transaction per batch: DuckDB's autocommit per statement) into the
+per-revision layout of benchmarks/legacy_schema.sql, one DuckDB file. Same parser, same rows as
+the pipeline, so the outputs can be compared row for row.
 
     python -m benchmarks.naive DUMP DB [--limit K]   # prints one JSON line of timings
 """
@@ -18,13 +18,10 @@ import time
 from itertools import islice
 from pathlib import Path
 
+from benchmarks import legacy
 from benchmarks.peak import peak_rss_mb
-from tasks.load import DERIVED_TABLES, TEXTS, batch_rows
 from tasks.parse import parse_revision
 from tasks.sources.dump import read_dump
-from warehouse.db import TEXTS_TABLE, connect
-
-PAGE_COLUMNS = ("wiki", "page_id", "title", "namespace", "lang", "base_url", "redirect_from")
 
 
 def insert_one(con, table: str, row: dict) -> None:
@@ -35,17 +32,21 @@ def insert_one(con, table: str, row: dict) -> None:
 
 
 def run_naive(dump: Path, db: Path, limit: int | None = None, run_id: str = "naive") -> dict:
-    """Load ``dump`` (its first ``limit`` revisions per page) naively into ``db``; return timings.
+    """Load the first ``limit`` revisions of ``dump`` (all by default) naively into a new legacy
+    file ``db``; return timings.
 
     Timings in seconds: read (XML + sha1, the time spent waiting for the next revision), parse,
-    load; ``revisions`` and ``rows`` count what was done.
+    load (rows built and inserted, closing the file included); ``revisions`` and ``rows`` count
+    what was done.
     """
-    con = connect(db)
+    con = legacy.create(db)
     timings: dict = {"read": 0.0, "parse": 0.0, "load": 0.0, "revisions": 0, "rows": 0}
     try:
         for page in read_dump(dump):
-            revisions = page.revisions if limit is None else islice(page.revisions, limit)
-            page_stored = False
+            left = None if limit is None else limit - timings["revisions"]
+            if left is not None and left <= 0:
+                break
+            revisions = page.revisions if left is None else islice(page.revisions, left)
             while True:
                 started = time.perf_counter()
                 rev = next(revisions, None)
@@ -56,18 +57,16 @@ def run_naive(dump: Path, db: Path, limit: int | None = None, run_id: str = "nai
                 parsed = parse_revision(rev.text, page.site.lang)
                 timings["parse"] += time.perf_counter() - started
                 started = time.perf_counter()
-                rows = batch_rows(page, [rev], [parsed], run_id)
-                if not page_stored:
-                    insert_one(con, "pages", {k: rows.page[k] for k in PAGE_COLUMNS})
-                    page_stored = True
-                for table in (TEXTS, "revisions", *DERIVED_TABLES):
-                    for row in rows.tables[table]:
-                        insert_one(con, TEXTS_TABLE if table == TEXTS else table, row)
+                for table, rows in legacy.legacy_rows(page, [rev], [parsed], run_id).items():
+                    for row in rows:
+                        insert_one(con, table, row)
                         timings["rows"] += 1
                 timings["load"] += time.perf_counter() - started
                 timings["revisions"] += 1
     finally:
+        started = time.perf_counter()
         con.close()
+        timings["load"] += time.perf_counter() - started
     return timings
 
 
@@ -75,10 +74,10 @@ def main() -> None:
     parser = argparse.ArgumentParser(description="Naive baseline: parse everything, insert row by row.")
     parser.add_argument("dump", type=Path)
     parser.add_argument("db", type=Path, help="a new DuckDB file")
-    parser.add_argument("--limit", type=int, default=None, help="only the first K revisions of each page")
+    parser.add_argument("--limit", type=int, default=None, help="only the first K revisions of the dump")
     args = parser.parse_args()
     if args.db.exists():
-        raise SystemExit(f"{args.db} exists: the baseline wants an empty warehouse")
+        raise SystemExit(f"{args.db} exists: the baseline wants a new file")
     started = time.perf_counter()
     timings = run_naive(args.dump, args.db, limit=args.limit)
     timings["seconds"] = time.perf_counter() - started
