@@ -82,16 +82,47 @@ def merge_citations(rows_per_field: list[list[dict]]) -> list[dict]:
     return list(merged.values())
 
 
+def citation_row(name: str, content: str | None) -> dict:
+    """The citations row of ref ``name`` whose content is ``content`` (None: no definition)."""
+    fields = dict(_cite_fields(content)) if content is not None else {
+        "template": None, "url": None, "title": None, "publisher": None, "date": None,
+        "archive_url": None}
+    return {"ref_name": name, "is_named": not name.startswith("anon-"), **fields, "raw": content}
+
+
+def resolve_citations(rows: list[dict], resolved: list[str], definitions: dict[str, str]) -> list[dict]:
+    """``rows`` read with no article definitions at hand, as they read with ``definitions``: a
+    name looked up there takes its definition when there is one (an inline definition met later
+    in the parameter does not replace it), else keeps what the parameter gave."""
+    found = {name: definitions[name] for name in resolved if definitions.get(name) is not None}
+    if not found:
+        return rows
+    return [citation_row(row["ref_name"], found[row["ref_name"]]) if row["ref_name"] in found
+            else row for row in rows]
+
+
+class _NoDefinitions:
+    """Stands for an article whose definitions are not looked at (see resolve_citations)."""
+
+    @staticmethod
+    def definitions() -> dict[str, str]:
+        return {}
+
+
+NO_DEFINITIONS = _NoDefinitions()
+
+
 class CitationIndex:
     """Collects the refs met in a parameter and resolves named re-uses against the article.
 
     Indexes of one article may share ``shared`` so that its definitions are found once."""
 
-    def __init__(self, article_text: str, shared: CitationIndex | None = None):
+    def __init__(self, article_text: str, shared: CitationIndex | _NoDefinitions | None = None):
         self.article_text = article_text
         self._shared = shared
         self._definitions: dict[str, str] | None = None
         self.rows: dict[str, dict] = {}
+        self.resolved: list[str] = []  # names looked up among the article's definitions
 
     def definitions(self) -> dict[str, str]:
         if self._shared is not None:
@@ -116,10 +147,7 @@ class CitationIndex:
         if name in self.rows and self.rows[name]["raw"] is not None:
             return name
         if content is None:
+            self.resolved.append(name)
             content = self.definitions().get(name)
-        fields = dict(_cite_fields(content)) if content is not None else {
-            "template": None, "url": None, "title": None, "publisher": None, "date": None,
-            "archive_url": None}
-        self.rows[name] = {"ref_name": name, "is_named": not name.startswith("anon-"),
-                           **fields, "raw": content}
+        self.rows[name] = citation_row(name, content)
         return name

@@ -18,10 +18,17 @@ from __future__ import annotations
 
 import re
 from collections import OrderedDict
+from dataclasses import replace
 
 import mwparserfromhell
 
-from tasks.parse.citations import CitationIndex, article_definitions, definition_spans, merge_citations
+from tasks.parse.citations import (
+    NO_DEFINITIONS,
+    CitationIndex,
+    definition_spans,
+    merge_citations,
+    resolve_citations,
+)
 from tasks.parse.conflict import read_value
 from tasks.parse.model import ParsedField, ParsedInfobox, ParsedRevision, make_issue
 from tasks.parse.names import is_conflict_template, is_infobox_name
@@ -33,8 +40,6 @@ _OPEN_RE = re.compile(r"\{\{")
 _NAME_RE = re.compile(r"\{\{\s*([^|{}]*)")
 _LEVEL_RE = re.compile(r"\{\{|\}\}|<!--.*?(?:-->|\Z)|<nowiki\b[^>]*>.*?</nowiki\s*>",
                        re.DOTALL | re.IGNORECASE)
-_NAMED_REUSE_RE = re.compile(
-    r"<ref\s+[^>]*?name\s*=\s*(?:\"([^\"]*)\"|'([^']*)'|([^\s>/]+))[^>]*/>", re.IGNORECASE)
 _UNSAFE = ("{{{", "<pre", "<source", "<syntaxhighlight", "<math", "<includeonly", "<onlyinclude",
            "<noinclude", "{|")
 
@@ -153,28 +158,54 @@ class FieldMemo:
             self._entries.popitem(last=False)
 
 
+class _Article:
+    """The article's named ref definitions, found once and only when a parameter needs them."""
+
+    def __init__(self, text: str):
+        self.text = text
+        self._spans: dict | None = None
+        self.definitions: dict[str, str] = {}
+        self.used: set[str] = set()
+
+    def resolve(self, names: tuple[str, ...]) -> tuple[str | None, ...]:
+        if self._spans is None:
+            self._spans = definition_spans(self.text)
+            self.definitions = {name: content for name, (content, _span) in self._spans.items()}
+        self.used.update(names)
+        return tuple(self.definitions.get(name) for name in names)
+
+    def used_spans(self) -> list[tuple[int, int]]:
+        return sorted(self._spans[name][1] for name in self.used if name in (self._spans or {}))
+
+
 def _field(memo: FieldMemo, template: str, kind: str, name_raw: str, value_raw: str,
-           lang: str | None, text: str, definitions: dict | None) -> tuple[ParsedField, dict | None]:
+           lang: str | None, article: _Article) -> ParsedField:
+    """A parameter read once per exact text; the refs it names but does not define are looked up
+    in the article afterwards (tasks.parse.citations.resolve_citations), so an edited reference
+    elsewhere re-reads no figure."""
     name = name_raw.strip()
-    reused = tuple(sorted({(m.group(1) or m.group(2) or m.group(3) or "").strip()
-                           for m in _NAMED_REUSE_RE.finditer(value_raw)}))
-    key = (lang, kind, template if kind == "military_conflict" else "", name, value_raw, reused,
-           tuple((definitions or {}).get(r) for r in reused) if reused else ())
-    found = memo.get(key)
-    if found is not None:
-        return found, definitions
-    if kind == "military_conflict" and reused and definitions is None:
-        definitions = article_definitions(text)
-        key = key[:-1] + (tuple(definitions.get(r) for r in reused),)
     conflict = kind == "military_conflict"
-    # Only this field's refs matter: the article text is there for named re-uses.
-    citations = CitationIndex(text) if conflict else None
-    reading = read_value(name, mwparserfromhell.parse(value_raw), lang, conflict, citations)
-    result = ParsedField(name, value_raw, reading.text, reading.belligerents, reading.figures,
-                         list(citations.rows.values()) if citations is not None else [],
-                         reading.issues)
-    memo.put(key, result)
-    return result, definitions
+    key = (lang, kind, template if conflict else "", name, value_raw)
+    entry = memo.get(key)
+    if entry is None:
+        citations = CitationIndex(article.text, shared=NO_DEFINITIONS) if conflict else None
+        reading = read_value(name, mwparserfromhell.parse(value_raw), lang, conflict, citations)
+        base = ParsedField(name, value_raw, reading.text, reading.belligerents, reading.figures,
+                           list(citations.rows.values()) if citations is not None else [],
+                           reading.issues)
+        entry = (base, tuple(dict.fromkeys(citations.resolved)) if citations is not None else (), {})
+        memo.put(key, entry)
+    base, resolved, variants = entry
+    if not resolved:
+        return base
+    contents = article.resolve(resolved)
+    found = variants.get(contents)
+    if found is None:
+        rows = resolve_citations(base.citations, list(resolved), dict(zip(resolved, contents, strict=True)))
+        found = base if rows is base.citations else replace(base, citations=rows, _value_id=None)
+        if len(variants) < 16:
+            variants[contents] = found
+    return found
 
 
 def parse_revision_fast(text: str, lang: str | None, memo: FieldMemo) -> ParsedRevision | None:
@@ -188,19 +219,12 @@ def parse_revision_fast(text: str, lang: str | None, memo: FieldMemo) -> ParsedR
         return None
     boxes: list[ParsedInfobox] = []
     issues: list[dict] = []
-    definitions = None
-    reused: set[str] = set()
-    for box_idx, (template, params, start, end) in enumerate(located):
+    article = _Article(text)
+    for box_idx, (template, params, _start, _end) in enumerate(located):
         kind = "military_conflict" if is_conflict_template(template, lang) else "generic"
         box = ParsedInfobox(box_idx=box_idx, template=template, kind=kind, params=[])
-        if kind == "military_conflict" and "/>" in text[start:end]:
-            reused.update((m.group(1) or m.group(2) or m.group(3) or "").strip()
-                          for m in _NAMED_REUSE_RE.finditer(text, start, end))
         for name_raw, value_raw, _positional in params:
-            if kind == "military_conflict" and definitions is None and "/>" in value_raw:
-                definitions = article_definitions(text)
-            result, definitions = _field(memo, template, kind, name_raw, value_raw, lang, text,
-                                         definitions)
+            result = _field(memo, template, kind, name_raw, value_raw, lang, article)
             box.fields.append(result)
             box.params.append((result.name, result.raw, result.text))
             box.belligerents.extend(dict(r) for r in result.belligerents)
@@ -213,6 +237,5 @@ def parse_revision_fast(text: str, lang: str | None, memo: FieldMemo) -> ParsedR
     if not boxes:
         own.append(make_issue("no_infobox", "no infobox template found in this revision",
                               severity="info"))
-    spans = definition_spans(text) if reused else {}
     return ParsedRevision(boxes, issues + own, own, spans=[(a, b) for _n, _p, a, b in located],
-                          definition_spans=sorted(spans[n][1] for n in reused if n in spans))
+                          definition_spans=article.used_spans())
