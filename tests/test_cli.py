@@ -201,8 +201,9 @@ def test_critical_failure_exits_3_after_storing_everything(tmp_path, seed_path):
 
     db = tmp_path / "w.duckdb"
     con = connect(db)
-    # An orphan row: referential integrity (critical) fails on the next run.
-    con.execute("INSERT INTO infobox_fields VALUES ('zhwiki', 999, 0, 0, 'x', 'raw', 'text')")
+    # A revision whose state and page are not stored: referential integrity (critical) fails.
+    con.execute("INSERT INTO revisions (wiki, rev_id, page_id, has_infobox, parser_version, source, "
+                "run_id, state_id) VALUES ('zhwiki', 999, 999, true, 1, 'file', 'old', 12345)")
     con.close()
     proc = infobox("run", "--file", seed_path, "--db", db, timeout=300)
     assert proc.returncode == EXIT_CRITICAL, proc.stderr

@@ -184,14 +184,28 @@ def test_severity_table_in_docs_matches_the_config():
     assert {c.id for c in CHECKS} == set(config)
 
 
+def _add_figure_to(con, rev_ids: list[int], figure_sql: str) -> None:
+    """Give each revision a state of its own: its state plus one field value holding the figure
+    (states are shared between revisions; changing one in place would change them all)."""
+    value_id = 4242
+    con.execute("INSERT INTO field_values VALUES (?, 'strength1', 'x', 'x')", [value_id])
+    con.execute(f"INSERT INTO value_figures (value_id, field, side, block, seq, category, low, high, "
+                f"qualifier, is_total, raw) VALUES ({value_id}, {figure_sql})")
+    for n, rev_id in enumerate(rev_ids, start=1):
+        (old,) = con.execute("SELECT state_id FROM revisions WHERE rev_id = ?", [rev_id]).fetchone()
+        new = 7000 + n
+        con.execute("INSERT INTO states SELECT ?, n_boxes FROM states WHERE state_id = ?", [new, old])
+        for table in ("state_boxes", "state_fields", "state_issues"):
+            con.execute(f"INSERT INTO {table} SELECT * REPLACE (? AS state_id) FROM {table} "
+                        "WHERE state_id = ?", [new, old])
+        con.execute("INSERT INTO state_fields VALUES (?, 0, 10000, ?)", [new, value_id])
+        con.execute("UPDATE revisions SET state_id = ? WHERE rev_id = ?", [new, rev_id])
+
+
 def test_grouped_checks_count_values_and_keep_their_rows(sample_con, tmp_path):
     # Three bad rows with one bad value on one page: validated once as a group, one problem of
     # three rows; the counts are GX's (problems of distinct values checked).
-    for rev_id in (3, 5, 7):
-        sample_con.execute(
-            "INSERT INTO figures (wiki, rev_id, box_idx, field, side, block, seq, category, low, high, "
-            "qualifier, is_total, raw) VALUES ('zhwiki', ?, 0, 'strength1', 1, 9, 999, 'bogus', 1, 1, "
-            "'exact', false, 'x')", [rev_id])
+    _add_figure_to(sample_con, [3, 5, 7], "'strength1', 1, 9, 999, 'bogus', 1, 1, 'exact', false, 'x'")
     bad = outcome(validate(sample_con, RUN, tmp_path), "figures_category_in_set")
     assert not bad.success and bad.unexpected_count == 1
     assert [p["n_rows"] for p in bad.problems] == [3]

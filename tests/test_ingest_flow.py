@@ -21,8 +21,9 @@ DATA_TABLES = ("pages", "revisions", "infoboxes", "infobox_fields", "belligerent
 
 def _counts(db) -> dict[str, int]:
     con = connect(db, read_only=True)
-    try:
-        return table_counts(con)
+    try:  # base tables, and the per-revision views users query
+        return {**table_counts(con), **{t: con.execute(f"SELECT count(*) FROM {t}").fetchone()[0]
+                                        for t in DATA_TABLES}}
     finally:
         con.close()
 
@@ -209,7 +210,7 @@ def test_an_older_parser_version_is_re_derived(history_dump, tmp_path):
     typed_rows = _query(db, typed)[0][0]  # the seed's 至少1,000–1,500人阵亡、被俘或失踪
     assert typed_rows >= 5
     con = duckdb.connect(str(db))  # what version 2 stored: the untyped total, an old version
-    con.execute("UPDATE figures SET category = 'casualties', high = NULL "
+    con.execute("UPDATE value_figures SET category = 'casualties', high = NULL "
                 "WHERE category = 'killed+captured+missing'")
     con.execute("UPDATE revisions SET parser_version = ?", [PARSER_VERSION - 1])
     con.close()
