@@ -201,7 +201,8 @@ def test_critical_failure_exits_3_after_storing_everything(tmp_path, seed_path):
 
     db = tmp_path / "w.duckdb"
     con = connect(db)
-    # A revision whose state and page are not stored: referential integrity (critical) fails.
+    # A revision whose state is not stored: referential integrity (critical) fails.
+    con.execute("INSERT INTO pages VALUES ('zhwiki', 999, 'Orphan', 0, 'zh', NULL, NULL)")
     con.execute("INSERT INTO revisions (wiki, rev_id, page_id, has_infobox, parser_version, source, "
                 "run_id, state_id) VALUES ('zhwiki', 999, 999, true, 1, 'file', 'old', 12345)")
     con.close()

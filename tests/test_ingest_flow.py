@@ -210,8 +210,21 @@ def test_an_older_parser_version_is_re_derived(history_dump, tmp_path):
     typed_rows = _query(db, typed)[0][0]  # the seed's 至少1,000–1,500人阵亡、被俘或失踪
     assert typed_rows >= 5
     con = duckdb.connect(str(db))  # what version 2 stored: the untyped total, an old version
+    # Its rows had other contents, hence other ids: the values holding the total and the states
+    # holding those values get new (negated) ids with the old rows.
+    con.execute("CREATE TEMP TABLE old_values AS SELECT DISTINCT value_id FROM value_figures "
+                "WHERE category = 'killed+captured+missing'")
+    con.execute("CREATE TEMP TABLE old_states AS SELECT DISTINCT state_id FROM state_fields "
+                "WHERE value_id IN (SELECT value_id FROM old_values)")
     con.execute("UPDATE value_figures SET category = 'casualties', high = NULL "
                 "WHERE category = 'killed+captured+missing'")
+    for table in ("field_values", "value_figures", "value_belligerents", "value_citations",
+                  "value_issues", "state_fields"):
+        con.execute(f"UPDATE {table} SET value_id = -value_id "
+                    "WHERE value_id IN (SELECT value_id FROM old_values)")
+    for table in ("states", "state_boxes", "state_fields", "state_issues", "revisions"):
+        con.execute(f"UPDATE {table} SET state_id = -state_id "
+                    "WHERE state_id IN (SELECT state_id FROM old_states)")
     con.execute("UPDATE revisions SET parser_version = ?", [PARSER_VERSION - 1])
     con.close()
     ingest(dump=str(history_dump), db=str(db), return_state=True)
