@@ -208,9 +208,10 @@ def write_article_page(con: duckdb.DuckDBPyConnection, reports_dir: Path, wiki: 
 
 
 def write_article_pages(con: duckdb.DuckDBPyConnection, reports_dir: Path) -> list[Path]:
-    """Article pages of every page that has a problem (the report links to them)."""
-    pages = con.execute("SELECT DISTINCT wiki, page_id FROM problems WHERE page_id IS NOT NULL "
-                        "ORDER BY ALL").fetchall()
+    """Article pages of every stored page that has a problem (the report links to them; a problem
+    of a revision whose page is missing is listed in the report under referential_integrity)."""
+    pages = con.execute("SELECT DISTINCT x.wiki, x.page_id FROM problems x JOIN pages p "
+                        "ON p.wiki = x.wiki AND p.page_id = x.page_id ORDER BY ALL").fetchall()
     return [write_article_page(con, reports_dir, wiki, page_id) for wiki, page_id in pages]
 
 

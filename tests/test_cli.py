@@ -205,6 +205,9 @@ def test_critical_failure_exits_3_after_storing_everything(tmp_path, seed_path):
     con.execute("INSERT INTO pages VALUES ('zhwiki', 999, 'Orphan', 0, 'zh', NULL, NULL)")
     con.execute("INSERT INTO revisions (wiki, rev_id, page_id, has_infobox, parser_version, source, "
                 "run_id, state_id) VALUES ('zhwiki', 999, 999, true, 1, 'file', 'old', 12345)")
+    # … and one of a page that is not stored (its problem has no article page: no crash)
+    con.execute("INSERT INTO revisions (wiki, rev_id, page_id, has_infobox, parser_version, source, "
+                "run_id, state_id) VALUES ('zhwiki', 998, 998, true, 1, 'file', 'old', 12345)")
     con.close()
     proc = infobox("run", "--file", seed_path, "--db", db, timeout=300)
     assert proc.returncode == EXIT_CRITICAL, proc.stderr
