@@ -498,7 +498,7 @@ def data_dir_for(db_path: Path) -> Path:
 def start_validator(db_path: Path):
     from flows.validation import ValidatorProcess
 
-    return ValidatorProcess.start(data_dir_for(db_path) / "logs")
+    return ValidatorProcess.take_or_start(data_dir_for(db_path) / "logs")
 
 
 def _validate(validator, run_id: str, db_path: Path, severities, scheduled: bool,

@@ -60,7 +60,11 @@ def run_ingest(*, dump: Path | None = None, file: Path | None = None, wiki: str 
         if show_progress:
             console.print(line, markup=False, highlight=False, soft_wrap=True)
 
-    with prefect_api(Path(db).resolve().parent, say=say):
+    from flows.validation import prestart
+
+    data_dir = Path(db).resolve().parent
+    # The validator imports Great Expectations while Prefect starts (flows/validation.py).
+    with prestart(data_dir / "logs"), prefect_api(data_dir, say=say):
         state, run_id = _run_flow(
             bar, listener, dump=str(dump) if dump else None, file=str(file) if file else None,
             wiki=wiki, titles=titles, db=str(db), since=since, until=until, user_agent=user_agent,

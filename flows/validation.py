@@ -5,6 +5,10 @@
     summary = validator.validate(request, log=…)     → ValidationSummary, or one PipelineError
     validator.stop()                                 always (idempotent): never leaves a child behind
 
+The CLI starts one even earlier, before it starts a temporary Prefect server (:func:`prestart`):
+the flow then takes that one (:meth:`ValidatorProcess.take_or_start`), so GX imports while the
+server starts.
+
 Great Expectations is imported only in that process, so its seconds of import overlap the ingest
 and its memory never adds to the ingest's. Any way the child can fail — an exception, a crash,
 a kill, a hang — becomes one error here, naming the child's log for the traceback.
@@ -21,7 +25,8 @@ import sys
 import tempfile
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from expectations.model import ValidationSummary
@@ -72,6 +77,17 @@ class ValidatorProcess:
             stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=stderr_file,
             env=dict(os.environ), close_fds=True)
         return cls(proc, stderr_file, log_dir)
+
+    @classmethod
+    def take_or_start(cls, log_dir: Path) -> ValidatorProcess:
+        """The validator this process started ahead for ``log_dir`` (see :func:`prestart`), if it
+        is still waiting, else a new one."""
+        ready = _PRESTARTED.pop(Path(log_dir).resolve(), None)
+        if ready is not None and ready.proc.poll() is None:
+            return ready
+        if ready is not None:
+            ready.stop()
+        return cls.start(log_dir)
 
     @property
     def pid(self) -> int:
@@ -179,6 +195,22 @@ class ValidatorProcess:
                 proc.kill()
                 proc.wait()
         self._stderr.close()
+
+
+_PRESTARTED: dict[Path, ValidatorProcess] = {}
+
+
+@contextmanager
+def prestart(log_dir: Path) -> Iterator[None]:
+    """Start a validator for the flow to take; stop it on exit if no flow took it."""
+    key = Path(log_dir).resolve()
+    _PRESTARTED[key] = ValidatorProcess.start(key)
+    try:
+        yield
+    finally:
+        unused = _PRESTARTED.pop(key, None)
+        if unused is not None:
+            unused.stop()
 
 
 def _error_from(answer: dict, hint: str) -> PipelineError:
