@@ -103,7 +103,6 @@ def _run_flow(bar, listener, **parameters):
 def preflight(*, dump: Path | None, file: Path | None, wiki: str | None, titles: list[str] | None,
               db: Path, lock_wait: float) -> None:
     """Check the arguments, the input and the database before starting Prefect (fail in a second)."""
-    from tasks.sources.dump import check_dump
     from tasks.sources.textfile import read_wikitext
 
     chosen = [name for name, value in (("--dump", dump), ("--file", file), ("--wiki", wiki)) if value]
@@ -117,6 +116,8 @@ def preflight(*, dump: Path | None, file: Path | None, wiki: str | None, titles:
     if file is not None:
         read_wikitext(file)
     if dump is not None:
+        from tasks.sources.dump import check_dump  # mwxml: only for a dump
+
         check_dump(dump)
     connect(db, wait_seconds=lock_wait).close()  # creates the schema; raises if locked or unwritable
 
