@@ -202,8 +202,12 @@ _PRESTARTED: dict[Path, ValidatorProcess] = {}
 
 @contextmanager
 def prestart(log_dir: Path) -> Iterator[None]:
-    """Start a validator for the flow to take; stop it on exit if no flow took it."""
+    """Start a validator for the flow to take; stop it on exit if no flow took it. Inside another
+    prestart for the same ``log_dir``, the outer one's validator is left to it."""
     key = Path(log_dir).resolve()
+    if key in _PRESTARTED:
+        yield
+        return
     _PRESTARTED[key] = ValidatorProcess.start(key)
     try:
         yield
