@@ -12,10 +12,10 @@ $(UV):
 
 # The locked environment (uv.lock), project installed in editable mode.
 install: $(UV)
-	UV_PROJECT_ENVIRONMENT=$(VENV) UV_COMPILE_BYTECODE=1 $(UV) sync --frozen --inexact --quiet
+	UV_PROJECT_ENVIRONMENT=$(VENV) $(UV) sync --frozen --inexact --quiet --compile-bytecode
 
 install-test: $(UV)
-	UV_PROJECT_ENVIRONMENT=$(VENV) UV_COMPILE_BYTECODE=1 $(UV) sync --frozen --inexact --quiet --extra test
+	UV_PROJECT_ENVIRONMENT=$(VENV) $(UV) sync --frozen --inexact --quiet --compile-bytecode --extra test
 
 # Ingest the bundled sample into data/warehouse.duckdb, validate it, print the summary.
 run: install

@@ -142,6 +142,7 @@ class _Gx:
         logging.getLogger("great_expectations").setLevel(logging.ERROR)
         self.gx = gx
         self.context = gx.get_context(mode="file", project_root_dir=str(root))
+        _drop_unused_config_variables(Path(self.context.root_directory))
         bars = self.context.variables.progress_bars  # an object when set, a dict once reloaded
         enabled = bars is None or (bars.get("globally", True) if isinstance(bars, dict)
                                    else bars.globally)
@@ -149,7 +150,19 @@ class _Gx:
             self.context.variables.progress_bars = ProgressBarsConfig(globally=False,
                                                                       metric_calculations=False)
             self.context.variables.save()
-        self.source = self.context.data_sources.add_or_update_pandas("warehouse")
+        self.source = self._pandas_source("warehouse")
+        self.built: list = []  # identifiers of the suites and results this run wrote
+
+    def _pandas_source(self, name: str):
+        """The pandas data source, as stored. (add_or_update would replace it with one that has no
+        assets, and adding each suite's asset back rewrote great_expectations.yml 28 times a run.)"""
+        try:
+            source = self.context.data_sources.get(name)
+        except KeyError:
+            source = None
+        if source is None or getattr(source, "type", None) != "pandas":
+            source = self.context.data_sources.add_or_update_pandas(name)
+        return source
 
     def run_suite(self, suite_name: str, checks: list[tuple[Check, object]], frame):
         gx = self.gx
@@ -174,12 +187,40 @@ class _Gx:
                            "unexpected_index_column_names": ["description"],
                            "partial_unexpected_count": SAMPLE_ROWS}))
         result = checkpoint.run(batch_parameters={"dataframe": _escaped(frame)})
+        self.built += [suite_identifier(suite_name), *result.run_results]
         return [r for run in result.run_results.values() for r in run.results]
 
     def build_docs(self) -> Path:
-        self.context.build_data_docs()
-        sites = self.context.get_docs_sites_urls()
+        """Render this run's suites and validation results (and the index); the pages of earlier
+        runs are already there and never change. A site without an index is built in full."""
+        sites = self.context.get_docs_sites_urls()  # None before the site's first build
+        if sites and sites[0]["site_url"] and self.built:
+            self.context.build_data_docs(resource_identifiers=self.built)
+        else:
+            self.context.build_data_docs()
+            sites = self.context.get_docs_sites_urls()
         return Path(sites[0]["site_url"].removeprefix("file://"))
+
+
+def suite_identifier(name: str):
+    from great_expectations.data_context.types.resource_identifiers import ExpectationSuiteIdentifier
+
+    return ExpectationSuiteIdentifier(name=name)
+
+
+def _drop_unused_config_variables(gx_root: Path) -> None:
+    """Remove GX's config_variables.yml while it holds only GX's template (comments and an
+    instance id): GX reads and parses that file again on every access to a setting — about 600
+    times a run, a second or more — and treats a missing file as no variables. A file with
+    variables of someone's own is kept."""
+    path = gx_root / "uncommitted" / "config_variables.yml"
+    try:
+        lines = path.read_text(encoding="utf-8").splitlines()
+    except OSError:
+        return
+    if all(not line.strip() or line.lstrip().startswith("#") or line.startswith("instance_id:")
+           for line in lines):
+        path.unlink(missing_ok=True)
 
 
 def _offenders(check: Check, frame, gx_result) -> list[dict]:

@@ -97,19 +97,23 @@ def run(
       infobox run --dump big-history.xml.bz2 --dask tcp://127.0.0.1:8786
     """
     from flows.runner import preflight, run_ingest, tracked_titles
+    from flows.validation import prestart
 
-    try:
-        if tracked:
-            if not wiki:
-                raise ConfigError("--tracked needs --wiki")
-            title = (title or []) + tracked_titles(db, wiki)
-        preflight(dump=dump, file=file, wiki=wiki, titles=title or None, db=db, lock_wait=lock_wait)
-        code = run_ingest(dump=dump, file=file, wiki=wiki, titles=title or None, db=db, since=since,
-                          until=until, user_agent=user_agent, show_progress=not quiet,
-                          lock_wait=lock_wait, namespaces=namespace, dask_address=dask,
-                          retry_after_max=retry_after_max)
-    except PipelineError as exc:
-        _fail(str(exc))
+    # Great Expectations takes seconds to import: its process starts first (flows/validation.py).
+    with prestart(Path(db).resolve().parent / "logs"):
+        try:
+            if tracked:
+                if not wiki:
+                    raise ConfigError("--tracked needs --wiki")
+                title = (title or []) + tracked_titles(db, wiki)
+            preflight(dump=dump, file=file, wiki=wiki, titles=title or None, db=db,
+                      lock_wait=lock_wait)
+            code = run_ingest(dump=dump, file=file, wiki=wiki, titles=title or None, db=db,
+                              since=since, until=until, user_agent=user_agent,
+                              show_progress=not quiet, lock_wait=lock_wait, namespaces=namespace,
+                              dask_address=dask, retry_after_max=retry_after_max)
+        except PipelineError as exc:
+            _fail(str(exc))
     raise typer.Exit(code)
 
 

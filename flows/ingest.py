@@ -12,7 +12,7 @@ import time
 import uuid
 from collections import Counter, deque
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager, nullcontext
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -36,7 +36,7 @@ from tasks.load import (
 from tasks.parse import PARSER_VERSION, ParseCache, ParsedRevision
 from tasks.sources.api import Discovery, Retry
 from tasks.sources.model import PageHistory, Revision
-from warehouse.db import ALLOCATOR, DEFAULT_DB, connect, memory_limit, rollback_quietly
+from warehouse.db import ALLOCATOR, DEFAULT_DB, connect, rollback_quietly
 from warehouse.errors import ConfigError, LoadError, PipelineError, SourceError
 
 SAMPLE_DUMP = Path(__file__).resolve().parent.parent / "data" / "sample" / "northern_mali_conflict.xml"
@@ -363,7 +363,11 @@ def ingest(
     timers = {"read": 0.0, "parse": 0.0, "load": 0.0, "validate": 0.0}
     counts = {k: 0 for k in ("n_pages", "n_revisions_read", "n_revisions_loaded", "n_revisions_skipped",
                              "n_without_infobox", "n_infoboxes", "n_fields", "n_figures", "n_issues")}
+    validator = None
     try:
+        # Validation runs in a process of its own, started now so that it imports Great
+        # Expectations on the other core while this one loads (flows/validation.py).
+        validator = start_validator(db_path)
         # A run still 'running' in the table was killed: say so instead of leaving it ambiguous.
         con.execute("UPDATE runs SET status = 'interrupted' WHERE status = 'running'")
         # A run killed between a batch's two commits (texts, then revisions) left texts behind.
@@ -421,14 +425,16 @@ def ingest(
                     counts["n_revisions_read"], counts["n_pages"], counts["n_revisions_loaded"],
                     counts["n_revisions_skipped"])
         progress.report("stage", name="validate")
-        # Validation imports Great Expectations (≈ 90 MB more): hand back what the batches freed
-        # first, the parse memo included (the next run's first revision is simply parsed in full),
-        # and validate under a smaller DuckDB cache (docs/BENCHMARKS.md).
+        # Hand back what the batches freed, the parse memo included (the next run's first revision
+        # is simply parsed in full): this process waits while the validator works.
         _PARSE_CACHE.clear()
         ALLOCATOR.trim()
         started = time.perf_counter()
-        with nullcontext() if os.environ.get("INFOBOX_DUCKDB_MEMORY") else memory_limit(con, VALIDATION_MEMORY):
-            summary = _validate(con, run_id, db_path, severities, scheduled, approx_tolerance)
+        # DuckDB allows one writing process per file: close, let the validator open it, reopen.
+        con.close()
+        summary = _validate(validator, run_id, db_path, severities, scheduled, approx_tolerance,
+                            lock_wait_seconds)
+        con = state["con"] = connect(db_path, wait_seconds=lock_wait_seconds, init_schema=False)
         timers["validate"] += time.perf_counter() - started
         progress.report("timings", **timers)
         logger.info("seconds per stage: %s", ", ".join(f"{k} {v:.2f}" for k, v in timers.items()))
@@ -440,6 +446,8 @@ def ingest(
                     report_path=str(summary.report_path))
         _publish_artifact(summary)
     except BaseException as exc:
+        if validator is not None:
+            validator.stop()  # before recording: it may hold the database
         # A DuckDB error outside a batch's load still becomes one line with DuckDB's reason.
         failure = (LoadError(describe_duckdb_error(con, exc, "the run"))
                    if isinstance(exc, duckdb.Error) else exc)
@@ -453,6 +461,8 @@ def ingest(
             raise failure from exc
         raise
     finally:
+        if validator is not None:
+            validator.stop()
         if "api" in state:
             state["api"].close()
         state["con"].close()
@@ -494,12 +504,29 @@ def data_dir_for(db_path: Path) -> Path:
     return db_path.resolve().parent
 
 
-def _validate(con, run_id: str, db_path: Path, severities, scheduled: bool,
-              approx_tolerance: float | None = None):
-    import expectations
+def start_validator(db_path: Path):
+    from flows.validation import ValidatorProcess
 
-    return expectations.validate(con, run_id, data_dir_for(db_path), severities=severities,
-                                 scheduled=scheduled, approx_tolerance=approx_tolerance)
+    return ValidatorProcess.take_or_start(data_dir_for(db_path) / "logs")
+
+
+def _validate(validator, run_id: str, db_path: Path, severities, scheduled: bool,
+              approx_tolerance: float | None, lock_wait_seconds: float):
+    """Validate in the validator process (the caller has closed its connection); its log
+    lines go to this flow run's logs."""
+    logger = get_run_logger()
+    summary = validator.validate(
+        {"db": str(db_path), "run_id": run_id, "data_dir": str(data_dir_for(db_path)),
+         "severities": severities, "scheduled": scheduled, "approx_tolerance": approx_tolerance,
+         "memory_limit": None if os.environ.get("INFOBOX_DUCKDB_MEMORY") else VALIDATION_MEMORY,
+         "wait_seconds": lock_wait_seconds},
+        on_log=lambda level, message: logger.log(level, "validator: %s", message))
+    ready, finished = validator.ready or {}, validator.finished or {}
+    logger.info("validated in process %d: GX imported in %.2f s (beside the load), checks and "
+                "reports %.2f s, peak memory %.0f MB", validator.pid,
+                ready.get("import_seconds", float("nan")), finished.get("seconds", float("nan")),
+                finished.get("max_rss_kb", 0) / 1024)
+    return summary
 
 
 def _publish_artifact(summary) -> None:

@@ -60,7 +60,11 @@ def run_ingest(*, dump: Path | None = None, file: Path | None = None, wiki: str 
         if show_progress:
             console.print(line, markup=False, highlight=False, soft_wrap=True)
 
-    with prefect_api(Path(db).resolve().parent, say=say):
+    from flows.validation import prestart
+
+    data_dir = Path(db).resolve().parent
+    # The validator imports Great Expectations while Prefect starts (flows/validation.py).
+    with prestart(data_dir / "logs"), prefect_api(data_dir, say=say):
         state, run_id = _run_flow(
             bar, listener, dump=str(dump) if dump else None, file=str(file) if file else None,
             wiki=wiki, titles=titles, db=str(db), since=since, until=until, user_agent=user_agent,
@@ -99,7 +103,6 @@ def _run_flow(bar, listener, **parameters):
 def preflight(*, dump: Path | None, file: Path | None, wiki: str | None, titles: list[str] | None,
               db: Path, lock_wait: float) -> None:
     """Check the arguments, the input and the database before starting Prefect (fail in a second)."""
-    from tasks.sources.dump import check_dump
     from tasks.sources.textfile import read_wikitext
 
     chosen = [name for name, value in (("--dump", dump), ("--file", file), ("--wiki", wiki)) if value]
@@ -113,6 +116,8 @@ def preflight(*, dump: Path | None, file: Path | None, wiki: str | None, titles:
     if file is not None:
         read_wikitext(file)
     if dump is not None:
+        from tasks.sources.dump import check_dump  # mwxml: only for a dump
+
         check_dump(dump)
     connect(db, wait_seconds=lock_wait).close()  # creates the schema; raises if locked or unwritable
 
