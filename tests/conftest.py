@@ -1,4 +1,9 @@
-"""Shared fixtures: the real seed article, a Prefect test harness, temporary warehouses."""
+"""Shared fixtures: the real seed article, a Prefect test harness, temporary warehouses.
+
+`make test` runs the suite on two pytest-xdist workers (``-n 2 --dist loadgroup
+--no-loadscope-reorder``): :func:`pytest_collection_modifyitems` keeps each test file on one
+worker and every test of the real MediaWiki on one worker, heaviest groups first.
+"""
 
 from __future__ import annotations
 
@@ -16,6 +21,39 @@ os.environ.setdefault("DO_NOT_TRACK", "1")
 REPO = Path(__file__).resolve().parent.parent
 SEED = REPO / "tests" / "data" / "seed_northern_mali_conflict.zh.wikitext"
 SAMPLE_DUMP = REPO / "data" / "sample" / "northern_mali_conflict.xml"
+
+
+HEAVY_FIXTURES = {"prefect_harness", "prefect_api_env", "mediawiki"}
+HEAVY_MARKS = ("slow", "prefect_server", "browser")
+
+
+def _weight(item) -> int:
+    """A rough cost: 1 per test, 10 more for one that runs a flow, a server or a browser."""
+    heavy = bool(HEAVY_FIXTURES & set(getattr(item, "fixturenames", ()))) or any(
+        item.get_closest_marker(mark) for mark in HEAVY_MARKS)
+    return 11 if heavy else 1
+
+
+def pytest_collection_modifyitems(config, items):
+    """xdist groups for ``--dist loadgroup``: one per test file (its module fixtures are made
+    once), and one for everything that uses the session's MediaWiki (one install).
+
+    Under xdist the groups are also ordered heaviest first (with ``--no-loadscope-reorder``,
+    xdist hands them out in this order), so that no long file starts last and runs alone. A plain
+    ``pytest`` run keeps the usual order."""
+    groups: dict[str, list] = {}
+    for item in items:
+        marker = item.get_closest_marker("xdist_group")
+        if marker is None:
+            name = "mediawiki" if "mediawiki" in getattr(item, "fixturenames", ()) \
+                else item.nodeid.split("::", 1)[0]
+            item.add_marker(pytest.mark.xdist_group(name))
+        else:
+            name = marker.args[0] if marker.args else marker.kwargs.get("name", "")
+        groups.setdefault(name, []).append(item)
+    if getattr(config.option, "dist", "no") != "no":
+        ordered = sorted(groups.values(), key=lambda group: -sum(_weight(i) for i in group))
+        items[:] = [item for group in ordered for item in group]
 
 
 @pytest.fixture(scope="session")
