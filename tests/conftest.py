@@ -23,8 +23,32 @@ SEED = REPO / "tests" / "data" / "seed_northern_mali_conflict.zh.wikitext"
 SAMPLE_DUMP = REPO / "data" / "sample" / "northern_mali_conflict.xml"
 
 
+# Test files that use the session's MediaWiki: one xdist group (one MediaWiki install). A file
+# missing here still passes; it only costs a second install on the other worker.
+MEDIAWIKI_FILES = {"tests/test_api_ingest.py", "tests/test_api_options.py", "tests/test_api_source.py"}
 HEAVY_FIXTURES = {"prefect_harness", "prefect_api_env", "mediawiki"}
 HEAVY_MARKS = ("slow", "prefect_server", "browser")
+
+
+def xdist_group_of(nodeid: str) -> str:
+    """One group per test file (its module fixtures are made once), and one for the MediaWiki."""
+    path = nodeid.split("::", 1)[0]
+    return "mediawiki" if path in MEDIAWIKI_FILES else path
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_xdist_make_scheduler(config, log):
+    """``--dist loadgroup``, grouped by :func:`xdist_group_of`. (xdist's own loadgroup reads
+    ``xdist_group`` marks into node ids, which pytest 9.2 no longer lets it change.)"""
+    if config.getvalue("dist") != "loadgroup":
+        return None
+    from xdist.scheduler import LoadScopeScheduling
+
+    class GroupScheduling(LoadScopeScheduling):
+        def _split_scope(self, nodeid: str) -> str:
+            return xdist_group_of(nodeid)
+
+    return GroupScheduling(config, log)
 
 
 def _weight(item) -> int:
@@ -35,25 +59,16 @@ def _weight(item) -> int:
 
 
 def pytest_collection_modifyitems(config, items):
-    """xdist groups for ``--dist loadgroup``: one per test file (its module fixtures are made
-    once), and one for everything that uses the session's MediaWiki (one install).
-
-    Under xdist the groups are also ordered heaviest first (with ``--no-loadscope-reorder``,
-    xdist hands them out in this order), so that no long file starts last and runs alone. A plain
+    """Under xdist (``--no-loadscope-reorder`` hands the groups out in collection order) the
+    groups run heaviest first, so that no long file starts last and runs alone. A plain
     ``pytest`` run keeps the usual order."""
+    if not getattr(config.option, "loadgroup", False):  # set on the workers of --dist loadgroup
+        return
     groups: dict[str, list] = {}
     for item in items:
-        marker = item.get_closest_marker("xdist_group")
-        if marker is None:
-            name = "mediawiki" if "mediawiki" in getattr(item, "fixturenames", ()) \
-                else item.nodeid.split("::", 1)[0]
-            item.add_marker(pytest.mark.xdist_group(name))
-        else:
-            name = marker.args[0] if marker.args else marker.kwargs.get("name", "")
-        groups.setdefault(name, []).append(item)
-    if getattr(config.option, "dist", "no") != "no":
-        ordered = sorted(groups.values(), key=lambda group: -sum(_weight(i) for i in group))
-        items[:] = [item for group in ordered for item in group]
+        groups.setdefault(xdist_group_of(item.nodeid), []).append(item)
+    ordered = sorted(groups.values(), key=lambda group: -sum(_weight(i) for i in group))
+    items[:] = [item for group in ordered for item in group]
 
 
 @pytest.fixture(scope="session")
