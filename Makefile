@@ -21,9 +21,10 @@ install-test: $(UV)
 run: install
 	$(BIN)/infobox run
 
-# Every test. The mediawiki/browser tests need Debian packages (see README, .ci/run).
+# Every test, on two processes (pytest-xdist; tests/conftest.py keeps each file, and all the
+# MediaWiki tests, on one of them). The mediawiki/browser tests need Debian packages (see README, .ci/run).
 test: install-test
-	$(BIN)/python -m pytest -q
+	$(BIN)/python -m pytest -q -n 2 --dist loadgroup --no-loadscope-reorder
 
 bench: install-test
 	$(BIN)/python -m benchmarks.run

@@ -14,9 +14,9 @@ pytestmark = pytest.mark.mediawiki
 UA = "infobox-pipeline-tests/0.1 (tests@localhost)"
 
 
-def infobox(*args, timeout=300):
+def infobox(*args, env=None, timeout=300):
     return subprocess.run([sys.executable, "-m", "flows.cli", *map(str, args)], capture_output=True,
-                          text=True, timeout=timeout)
+                          text=True, timeout=timeout, env=env)
 
 
 def query(db, sql):
@@ -27,10 +27,10 @@ def query(db, sql):
         con.close()
 
 
-def test_api_run_then_incremental_run(mediawiki, tmp_path):
+def test_api_run_then_incremental_run(mediawiki, tmp_path, prefect_api_env):
     db = tmp_path / "w.duckdb"
     first = infobox("run", "--wiki", mediawiki.api_url, "--title", TITLE, "--db", db,
-                    "--user-agent", UA, "--quiet")
+                    "--user-agent", UA, "--quiet", env=prefect_api_env)
     assert first.returncode == 0, first.stderr
     stored = [r[0] for r in query(db, "SELECT rev_id FROM revisions ORDER BY rev_id")]
     assert stored == sorted(mediawiki.rev_ids)
@@ -42,7 +42,7 @@ def test_api_run_then_incremental_run(mediawiki, tmp_path):
                             summary="update")
     mediawiki.rev_ids.append(new_id)
     second = infobox("run", "--wiki", mediawiki.api_url, "--title", TITLE, "--db", db,
-                     "--user-agent", UA, "--quiet")
+                     "--user-agent", UA, "--quiet", env=prefect_api_env)
     assert second.returncode == 0, second.stderr
     # Only the new revision was fetched and loaded.
     assert query(db, "SELECT n_revisions_read, n_revisions_loaded FROM runs ORDER BY started_at DESC "
@@ -52,15 +52,15 @@ def test_api_run_then_incremental_run(mediawiki, tmp_path):
         (len(mediawiki.rev_ids), len(mediawiki.rev_ids))
 
 
-def test_missing_title_is_a_clear_error(mediawiki, tmp_path):
+def test_missing_title_is_a_clear_error(mediawiki, tmp_path, prefect_api_env):
     proc = infobox("run", "--wiki", mediawiki.api_url, "--title", "No such page", "--db",
-                   tmp_path / "w.duckdb", "--user-agent", UA, "--quiet")
+                   tmp_path / "w.duckdb", "--user-agent", UA, "--quiet", env=prefect_api_env)
     assert proc.returncode == 1
     assert proc.stderr.strip().splitlines()[-1].startswith("error: ")
     assert "'No such page' does not exist" in proc.stderr and "Traceback" not in proc.stderr
 
 
-def test_discover_and_track_then_run_tracked(mediawiki, tmp_path):
+def test_discover_and_track_then_run_tracked(mediawiki, tmp_path, prefect_api_env):
     db = tmp_path / "w.duckdb"
     found = infobox("discover", "--wiki", mediawiki.api_url, "--template", "Infobox military conflict",
                     "--track", "--db", db, "--user-agent", UA)
@@ -69,7 +69,7 @@ def test_discover_and_track_then_run_tracked(mediawiki, tmp_path):
     assert query(db, "SELECT title, source FROM tracked_pages") == [
         (TITLE, "discover:Infobox military conflict")]
     run = infobox("run", "--wiki", mediawiki.api_url, "--tracked", "--db", db, "--user-agent", UA,
-                  "--quiet")
+                  "--quiet", env=prefect_api_env)
     assert run.returncode == 0, run.stderr
     assert query(db, "SELECT count(DISTINCT page_id) FROM revisions") == [(1,)]
 

@@ -24,8 +24,8 @@ from tasks.charts import (
     render_png,
     state_runs,
 )
-from tests.conftest import REPO, SAMPLE_DUMP
-from tests.test_expectations import load_dump
+from tests.conftest import REPO
+from tests.test_expectations import RUN
 from warehouse.db import connect
 from warehouse.errors import ConfigError
 
@@ -34,12 +34,8 @@ EU = "strength1 · block 1 · European Union"
 
 
 @pytest.fixture(scope="module")
-def sample_db(tmp_path_factory):
-    db = tmp_path_factory.mktemp("charts") / "w.duckdb"
-    con = connect(db)
-    load_dump(con, SAMPLE_DUMP)
-    con.close()
-    return db
+def sample_db(tmp_path_factory, sample_warehouse):
+    return sample_warehouse(RUN, tmp_path_factory.mktemp("charts"))  # load_dump(con, SAMPLE_DUMP)
 
 
 @pytest.fixture(scope="module")

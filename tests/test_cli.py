@@ -17,9 +17,9 @@ from tasks.sources.textfile import read_file
 from warehouse.db import connect
 
 
-def infobox(*args, timeout=120):
+def infobox(*args, timeout=120, env=None):
     return subprocess.run([sys.executable, "-m", "flows.cli", *map(str, args)], capture_output=True,
-                          text=True, timeout=timeout)
+                          text=True, timeout=timeout, env=env)
 
 
 def assert_one_line_error(proc, fragment):
@@ -195,7 +195,7 @@ def test_run_on_the_bundled_sample_end_to_end(tmp_path):
     assert infobox("runs", "--db", db, "--limit", "0").returncode != 0
 
 
-def test_critical_failure_exits_3_after_storing_everything(tmp_path, seed_path):
+def test_critical_failure_exits_3_after_storing_everything(tmp_path, seed_path, prefect_api_env):
     """A critical expectation failing marks the run failed, keeps the data, exits 3."""
     from flows.runner import EXIT_CRITICAL
 
@@ -209,24 +209,25 @@ def test_critical_failure_exits_3_after_storing_everything(tmp_path, seed_path):
     con.execute("INSERT INTO revisions (wiki, rev_id, page_id, has_infobox, parser_version, source, "
                 "run_id, state_id) VALUES ('zhwiki', 998, 998, true, 1, 'file', 'old', 12345)")
     con.close()
-    proc = infobox("run", "--file", seed_path, "--db", db, timeout=300)
+    proc = infobox("run", "--file", seed_path, "--db", db, timeout=300, env=prefect_api_env)
     assert proc.returncode == EXIT_CRITICAL, proc.stderr
     assert "Traceback" not in proc.stdout + proc.stderr
     status = infobox("sql", "select status, n_revisions_loaded from runs", "--db", db, "--format", "csv")
     assert status.stdout.splitlines()[1] == "failed,1"
 
 
-def test_run_on_a_truncated_export_keeps_earlier_data_and_exits_1(tmp_path, seed_text):
+def test_run_on_a_truncated_export_keeps_earlier_data_and_exits_1(tmp_path, seed_text, prefect_api_env):
     from tests.history import seed_history, write_history
 
     full = tmp_path / "full.xml"
     write_history(full, seed_history(seed_text)[:2])
     db = tmp_path / "w.duckdb"
-    assert infobox("run", "--dump", full, "--db", db, "--quiet", timeout=300).returncode == 0
+    assert infobox("run", "--dump", full, "--db", db, "--quiet", timeout=300,
+                   env=prefect_api_env).returncode == 0
     data = full.read_bytes()
     cut = tmp_path / "cut.xml"
     cut.write_bytes(data[: len(data) // 2])
-    proc = infobox("run", "--dump", cut, "--db", db, "--quiet", timeout=300)
+    proc = infobox("run", "--dump", cut, "--db", db, "--quiet", timeout=300, env=prefect_api_env)
     assert_one_line_error(proc, "malformed or truncated")
     con = duckdb.connect(str(db), read_only=True)
     assert con.execute("select count(*) from revisions").fetchall() == [(2,)]

@@ -11,7 +11,6 @@ from expectations.runner import load_settings
 from tasks.load import batch_rows, load_batch
 from tasks.parse import parse_revision
 from tasks.sources.dump import read_dump
-from tests.conftest import SAMPLE_DUMP
 from warehouse.db import connect
 from warehouse.errors import ConfigError
 
@@ -26,9 +25,8 @@ def load_dump(con, path, run_id=RUN):
 
 
 @pytest.fixture()
-def sample_con(tmp_path):
-    con = connect(tmp_path / "w.duckdb")
-    load_dump(con, SAMPLE_DUMP)
+def sample_con(tmp_path, sample_warehouse):
+    con = connect(sample_warehouse(RUN, tmp_path))  # what load_dump(con, SAMPLE_DUMP) writes
     yield con
     con.close()
 

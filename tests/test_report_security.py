@@ -74,8 +74,10 @@ def elements(dom: str) -> _Elements:
     return parser
 
 
-@pytest.fixture()
-def hostile_reports(tmp_path):
+@pytest.fixture(scope="module")
+def hostile_reports(tmp_path_factory):
+    """The hostile warehouse validated once; both tests only read its report and Data Docs."""
+    tmp_path = tmp_path_factory.mktemp("hostile")
     con = connect(tmp_path / "w.duckdb")
     page = PageHistory(
         site=SiteInfo(wiki="evilwiki", lang="en", base_url=JS_LINK), page_id=1,

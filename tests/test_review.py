@@ -32,8 +32,8 @@ EU = "strength1 block 1 European Union: declared 545, itemised 546"
 TITLE = "马利北部冲突"
 
 
-def infobox(*args, timeout=600):
-    env = {**os.environ, "PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS":
+def infobox(*args, timeout=600, env=None):
+    env = {**(env or os.environ), "PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS":
            os.environ.get("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "240"), "COLUMNS": "200"}
     return subprocess.run([sys.executable, "-m", "flows.cli", *map(str, args)], capture_output=True,
                           text=True, timeout=timeout, env=env)
@@ -52,12 +52,13 @@ def eu_problem(summary):
 
 
 @pytest.fixture(scope="module")
-def rerun(tmp_path_factory):
-    """The bundled sample through `infobox run` twice; the second run loads nothing new."""
+def rerun(tmp_path_factory, prefect_api_env):
+    """The bundled sample through `infobox run` twice (on the session's Prefect API); the second
+    run loads nothing new."""
     db = tmp_path_factory.mktemp("rerun") / "w.duckdb"
-    first = infobox("run", "--db", db, "--quiet")
+    first = infobox("run", "--db", db, "--quiet", env=prefect_api_env)
     assert first.returncode == 0, first.stderr[-3000:]
-    second = infobox("run", "--db", db, "--quiet")
+    second = infobox("run", "--db", db, "--quiet", env=prefect_api_env)
     assert second.returncode == 0, second.stderr[-3000:]
     return db, second
 
@@ -107,9 +108,8 @@ def test_data_docs_count_what_the_report_counts_and_list_the_validations(rerun):
 
 
 @pytest.fixture()
-def sample_db(tmp_path):
-    con = connect(tmp_path / "w.duckdb")
-    load_pages(con, read_dump(SAMPLE_DUMP), "run-1")
+def sample_db(tmp_path, sample_warehouse):
+    con = connect(sample_warehouse("run-1", tmp_path))  # load_pages(con, read_dump(SAMPLE_DUMP), "run-1")
     validate(con, "run-1", tmp_path)
     yield con, tmp_path
     con.close()

@@ -12,10 +12,8 @@ import pytest
 
 from expectations import validate
 from expectations.review import article_page
-from tasks.sources.dump import read_dump
-from tests.conftest import SAMPLE_DUMP
 from tests.test_report_security import CHROMIUM, pytestmark  # noqa: F401  (skip/fail rules)
-from tests.test_review import EU, TITLE, load_pages
+from tests.test_review import EU, TITLE
 from warehouse.db import connect
 
 # Every host name resolves to nothing: a page that needs a CDN shows it (unstyled), and nothing
@@ -61,11 +59,10 @@ def remote_assets(html: str) -> list[str]:
 
 
 @pytest.fixture(scope="module")
-def reviewed(tmp_path_factory):
+def reviewed(tmp_path_factory, sample_warehouse):
     """The sample loaded and validated, then validated again by a run that loads nothing."""
     data_dir = tmp_path_factory.mktemp("browser")
-    con = connect(data_dir / "w.duckdb")
-    load_pages(con, read_dump(SAMPLE_DUMP), "run-1")
+    con = connect(sample_warehouse("run-1", data_dir))  # load_pages(con, read_dump(SAMPLE_DUMP), "run-1")
     validate(con, "run-1", data_dir)
     rerun = validate(con, "run-2", data_dir)
     article = article_page(con, data_dir / "reports", TITLE)
