@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import signal
 from pathlib import Path
 from typing import Annotated
 
@@ -83,6 +84,9 @@ def serve(config: ConfigOption = Path("pipeline.toml")) -> None:
         _fail(str(exc))
     except KeyboardInterrupt:  # Ctrl-C, or SIGTERM (flows/failures.py), if Prefect lets it through
         pass
+    # Stopping is decided: a Ctrl-C handled late (Prefect's threads drain at exit) must not turn
+    # the exit into a traceback.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
     typer.echo("stopped serving; scheduled runs resume when `infobox serve` runs again", err=True)
 
 
