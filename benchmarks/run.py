@@ -73,7 +73,9 @@ api = contextlib.ExitStack()
 api.enter_context(prefect_api(Path(sys.argv[2]).resolve().parent))
 warm_up()
 timers = {}
-progress.subscribe(lambda event, data: timers.update(data) if event == "timings" else None)
+validator = {}
+progress.subscribe(lambda event, data: timers.update(data) if event == "timings" else
+                   validator.update(data) if event == "validator" else None)
 profiler = cProfile.Profile() if len(sys.argv) > 3 else None
 start = time.perf_counter()
 if profiler:
@@ -84,7 +86,8 @@ if profiler:
     profiler.dump_stats(sys.argv[3])
 seconds = time.perf_counter() - start
 print("BENCH_RESULT " + json.dumps({"seconds": seconds, "timings": timers, "state": state.type.value,
-                                    "message": state.message, "peak_rss_mb": peak_rss_mb()}))
+                                    "message": state.message, "peak_rss_mb": peak_rss_mb(),
+                                    "validator_peak_rss_mb": validator.get("peak_mb", 0)}))
 api.close()
 """
 
@@ -415,6 +418,7 @@ def measure(args: argparse.Namespace, n: int, samples: dict[str, int | None], wo
               f"{result['revisions']} revisions, table by table "
               f"({', '.join(f'{k} {v}' for k, v in counts.items())})")
     peaks = {"1x": flow["peak_rss_mb"]}
+    validator_peaks = {"1x": flow.get("validator_peak_rss_mb", 0)}
     if not args.quick:
         big_n = args.scale * n
         big, big_manifest = cached(OUT / f"history-{big_n}.xml", revisions=big_n)
@@ -423,11 +427,13 @@ def measure(args: argparse.Namespace, n: int, samples: dict[str, int | None], wo
               f"{flow_big['seconds']:.1f}s = {big_n / flow_big['seconds']:.1f} revisions/s "
               f"(peak {flow_big['peak_rss_mb']:.0f} MB)")
         peaks[f"{args.scale}x"] = flow_big["peak_rss_mb"]
+        validator_peaks[f"{args.scale}x"] = flow_big.get("validator_peak_rss_mb", 0)
         pages, _ = cached(OUT / "pages-20x1000.xml", pages=20, revisions=1000)
         flow_pages = run_flow(pages, work / "pipeline-20pages" / "warehouse.duckdb")
         print(f"pipeline 20 pages x 1000: 20000 revisions in {flow_pages['seconds']:.1f}s = "
               f"{20000 / flow_pages['seconds']:.1f} revisions/s (peak {flow_pages['peak_rss_mb']:.0f} MB)")
         peaks["20pages"] = flow_pages["peak_rss_mb"]
+        validator_peaks["20pages"] = flow_pages.get("validator_peak_rss_mb", 0)
     one_rev = one_revision(work)
     print(f"one revision (infobox run --file {SEED.name}): cold {one_rev['cold']:.1f}s (no server, "
           f"the CLI starts its temporary one); warm, with `infobox server` running: first "
@@ -456,6 +462,10 @@ def measure(args: argparse.Namespace, n: int, samples: dict[str, int | None], wo
     print(f"peak_rss_mb: {max(peaks.values()):.0f}")
     for name, peak in peaks.items():
         print(f"peak_rss_mb_{name}: {peak:.0f}")
+    # Validation runs in its own process (flows/validation.py): its peak, apart from the ingest's.
+    print(f"validator_peak_rss_mb: {max(validator_peaks.values()):.0f}")
+    for name, peak in validator_peaks.items():
+        print(f"validator_peak_rss_mb_{name}: {peak:.0f}")
     print(f"one_revision_cold_s: {one_rev['cold']:.1f}")
     print(f"one_revision_warm_s: {one_rev['warm']:.1f}")
     print(f"one_revision_warm_first_s: {one_rev['warm_first']:.1f}")

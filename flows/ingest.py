@@ -526,6 +526,8 @@ def _validate(validator, run_id: str, db_path: Path, severities, scheduled: bool
                 "reports %.2f s, peak memory %.0f MB", validator.pid,
                 ready.get("import_seconds", float("nan")), finished.get("seconds", float("nan")),
                 finished.get("max_rss_kb", 0) / 1024)
+    progress.report("validator", pid=validator.pid, peak_mb=finished.get("max_rss_kb", 0) / 1024,
+                    import_seconds=ready.get("import_seconds"), seconds=finished.get("seconds"))
     return summary
 
 
