@@ -123,11 +123,9 @@ def test_baselines_write_equal_rows_and_a_difference_is_caught(tmp_path):
 
     # The comparison can fail: one figure changed in the pipeline's warehouse is caught.
     con = duckdb.connect(str(tmp_path / "p" / "warehouse.duckdb"))
-    value_id, seq = con.execute(
-        "SELECT f.value_id, f.seq FROM value_figures f JOIN state_fields s USING (value_id) "
-        "JOIN revisions r USING (state_id) WHERE r.rev_id = 1000001 AND f.low IS NOT NULL "
-        "ORDER BY s.box_idx, s.seq, f.seq LIMIT 1").fetchone()
-    con.execute("UPDATE value_figures SET low = low + 1 WHERE value_id = ? AND seq = ?", [value_id, seq])
+    # (the "p" copy holds the legacy layout as plain tables: see as_pipeline_warehouse)
+    con.execute("UPDATE figures SET low = low + 1 WHERE rev_id = 1000001 AND seq = (SELECT min(seq) "
+                "FROM figures WHERE low IS NOT NULL AND rev_id = 1000001) AND low IS NOT NULL")
     con.close()
     with pytest.raises(SystemExit, match="OUTPUTS DIFFER in figures"):
         assert_equal_outputs(tmp_path / "naive.duckdb", tmp_path / "p" / "warehouse.duckdb", "naive")
