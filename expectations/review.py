@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import difflib
 import getpass
+import hashlib
 import json
 import re
 from datetime import UTC, datetime
@@ -84,10 +85,136 @@ def readable_diff(before: str | None, after: str | None) -> list[tuple[str, str]
     return out
 
 
+class _PageData:
+    """What the problems of one page read, fetched once for the page and shared between problems.
+
+    A long history repeats the same reading thousands of times: histories are read at the
+    revisions where the page's state (its infobox reading) changes, since nothing a history shows
+    can change elsewhere, and one history is kept per figure (hundreds of problems about one total
+    share it); field texts and sources are read once per state.
+    """
+
+    def __init__(self, con: duckdb.DuckDBPyConnection, wiki: str, page_id: int | None):
+        self.con, self.wiki, self.page_id = con, wiki, page_id
+        self._points: list[dict] | None = None
+        self.histories: dict[tuple, dict] = {}
+        self._raw: dict[tuple, str | None] = {}
+        self._citations: dict[tuple, list[dict]] = {}
+        self._states: dict = {}
+
+    def points(self) -> list[dict]:
+        """The page's revisions where its state differs from the revision before (by time), in order."""
+        if self._points is None:
+            self._points = _rows(
+                self.con, "SELECT rev_id, ts, user_name, comment, has_infobox FROM ("
+                "SELECT *, lag(state_id) OVER w AS prev_state, row_number() OVER w AS n FROM revisions "
+                "WHERE wiki = $wiki AND page_id = $page WINDOW w AS (ORDER BY ts, rev_id)) "
+                "WHERE n = 1 OR state_id IS NULL OR prev_state IS DISTINCT FROM state_id "
+                "ORDER BY ts, rev_id", {"wiki": self.wiki, "page": self.page_id})
+        return self._points
+
+    def state(self, rev_id) -> object:
+        """The revision's state id (None when it has none)."""
+        if rev_id not in self._states:
+            found = self.con.execute("SELECT state_id FROM revisions WHERE wiki = ? AND rev_id = ?",
+                                     [self.wiki, rev_id]).fetchall()
+            self._states[rev_id] = found[0][0] if found else None
+        return self._states[rev_id]
+
+    def prefetch(self, problems: list[dict], revisions: dict) -> None:
+        """Read, in a few queries, the field texts (shown revision and its parent) and the sources
+        of every problem of the page: one query per problem made a 476-problem page take 10 s."""
+        con, wiki = self.con, self.wiki
+        wanted = [(_shown(p), p["field"], p["detail"].get("block")) for p in problems]
+        texts = {(rev, field) for rev, field, _block in wanted if field is not None and rev in revisions}
+        texts |= {(revisions[rev]["parent_id"], field) for rev, field in list(texts)
+                  if revisions[rev]["parent_id"] is not None}
+        revs = sorted({rev for rev, _field in texts} | {rev for rev, field, _b in wanted
+                                                        if rev is not None and field is not None})
+        fields = sorted({field for _rev, field, _b in wanted if field is not None})
+        if not revs or not fields:
+            return
+        self._states.update(con.execute(
+            f"SELECT rev_id, state_id FROM revisions WHERE wiki = ? AND {_IN_LIST}",
+            [wiki, revs]).fetchall())
+        states = sorted({self._states.get(rev) for rev, _field in texts} - {None})
+        found: dict[tuple, str] = {}
+        for state, field, raw in con.execute(
+                "SELECT s.state_id, v.field, v.raw FROM state_fields s JOIN field_values v "
+                "ON v.value_id = s.value_id WHERE s.state_id IN (SELECT unnest(?::BIGINT[])) "
+                "AND v.field IN (SELECT unnest(?::VARCHAR[])) ORDER BY s.state_id, s.box_idx, s.seq",
+                [states, fields]).fetchall():
+            found.setdefault((state, field), raw)  # the first parameter of that name
+        for rev, field in texts:
+            state = self._states.get(rev)
+            if state is not None:
+                self._raw[(state, field)] = found.get((state, field), "")
+        # Sources: the refs each (revision, field, block) cites, then those refs' citations.
+        refs: dict[tuple, set] = {}
+        for rev, field, block, names in con.execute(
+                f"SELECT rev_id, field, block, list(DISTINCT ref) FROM (SELECT rev_id, field, block, "
+                f"unnest(ref_names) AS ref FROM figures WHERE wiki = ? AND {_IN_LIST} "
+                f"AND field IN (SELECT unnest(?::VARCHAR[]))) GROUP BY ALL", [wiki, revs, fields]).fetchall():
+            refs.setdefault((rev, field, None), set()).update(names)
+            refs.setdefault((rev, field, block), set()).update(names)
+        cited: dict = {}
+        cited_states = sorted({self._states.get(rev) for rev in revs} - {None})
+        names = sorted(set().union(*refs.values())) if refs else []
+        for row in _rows(con, "SELECT state_id, ref_name, template, url, title, publisher, date, "
+                              "archive_url FROM state_citations(?::BIGINT[]) WHERE ref_name IN "
+                              "(SELECT unnest(?::VARCHAR[])) ORDER BY state_id, ref_name",
+                         [cited_states, names]):
+            cited.setdefault(row.pop("state_id"), []).append(row)
+        for rev, field, block in wanted:
+            if rev is None or field is None:
+                continue
+            state = self.state(rev)
+            if state is None:  # not yet re-derived: nothing to prefetch, read when asked
+                continue
+            names = refs.get((rev, field, block), set())
+            self._citations[(state, field, block)] = [
+                row for row in cited.get(state, []) if row["ref_name"] in names]
+
+    def field_raw(self, rev_id, field: str | None) -> str | None:
+        """The field's wikitext in a revision; with no field, the whole infobox as |name = value lines."""
+        if rev_id is None:
+            return None
+        state = self.state(rev_id)
+        key = (state if state is not None else ("rev", rev_id), field)
+        if key not in self._raw:
+            self._raw[key] = _field_raw(self.con, self.wiki, rev_id, field)
+        return self._raw[key]
+
+    def citations(self, rev_id, field: str | None, block) -> list[dict]:
+        """The sources cited by the figures of the field (of its block, when the problem names one)."""
+        if rev_id is None or field is None:
+            return []
+        state = self.state(rev_id)
+        key = (state if state is not None else ("rev", rev_id), field, block)
+        if key not in self._citations:
+            self._citations[key] = _citations(self.con, self.wiki, rev_id, field, block)
+        return self._citations[key]
+
+    def history(self, problem: dict) -> dict | None:
+        """{id, title, columns, rows} of the figure's history on the page, shared by every problem
+        about the same figure; None for a problem of no page."""
+        if self.page_id is None:
+            return None
+        kind, columns, sql, params = _history_query(problem)
+        key = (kind, *sorted(params.items()))
+        if key not in self.histories:
+            rows = _rows(self.con, sql, {**params, "wiki": self.wiki,
+                                         "revs": [p["rev_id"] for p in self.points()]})
+            self.histories[key] = {
+                "id": "h-" + hashlib.sha1(json.dumps(key, default=str, ensure_ascii=False)
+                                          .encode()).hexdigest()[:12],
+                "title": _history_title(kind, params), "columns": columns,
+                "rows": _changes(self.points(), rows, columns)}
+        return self.histories[key]
+
+
 def _field_raw(con, wiki: str, rev_id, field: str | None) -> str | None:
     """The field's wikitext in a revision; with no field, the whole infobox as |name = value lines."""
-    if rev_id is None:
-        return None
     if field is not None:
         found = con.execute("SELECT raw FROM infobox_fields WHERE wiki = ? AND rev_id = ? AND field = ? "
                             "ORDER BY box_idx, seq LIMIT 1", [wiki, rev_id, field]).fetchall()
@@ -97,10 +224,8 @@ def _field_raw(con, wiki: str, rev_id, field: str | None) -> str | None:
     return "\n".join(f"|{name} = {raw}" for name, raw in rows)
 
 
-def _citations(con, wiki: str, rev_id, field: str | None, block) -> list[dict]:
+def _citations(con, wiki: str, rev_id, field: str, block) -> list[dict]:
     """The sources cited by the figures of the field (of its block, when the problem names one)."""
-    if rev_id is None or field is None:
-        return []
     return _rows(con, "SELECT c.ref_name, c.template, c.url, c.title, c.publisher, c.date, c.archive_url "
                       "FROM citations c WHERE c.wiki = $wiki AND c.rev_id = $rev AND c.ref_name IN ("
                       "SELECT unnest(ref_names) FROM figures WHERE wiki = $wiki AND rev_id = $rev "
@@ -108,76 +233,101 @@ def _citations(con, wiki: str, rev_id, field: str | None, block) -> list[dict]:
                  {"wiki": wiki, "rev": rev_id, "field": field, "block": block})
 
 
-def _changes(rows: list[dict], keys: tuple[str, ...]) -> list[dict]:
-    """Only the revisions where the value changes (a 4,000-revision history shows its few changes)."""
-    out, last = [], object()
+def _changes(points: list[dict], rows: list[dict], columns: list[str]) -> list[dict]:
+    """The history rows of the revisions where the figure's values change: ``rows`` (rev_id and
+    ``columns``) are grouped per revision and a revision is kept when its group differs from the
+    last one kept; revisions with no row (the figure absent) are passed over. Each kept row gets
+    its revision's time, user and summary."""
+    grouped: dict = {}
     for row in rows:
-        value = tuple(row.get(k) for k in keys)
+        grouped.setdefault(row["rev_id"], []).append(row)
+    out, last = [], object()
+    for point in points:
+        group = grouped.get(point["rev_id"])
+        if not group:
+            continue
+        value = tuple(tuple(row[c] for c in columns) for row in group)
         if value != last:
-            out.append(row)
+            out.extend({**point, **row} for row in group)
             last = value
     return out
 
 
-def _history(con, problem: dict) -> tuple[list[str], list[dict]]:
-    """(columns, rows) of the figure's history on its page, compressed to its changes."""
+_IN_LIST = "rev_id IN (SELECT unnest(?::BIGINT[]))"
+_AT_POINTS = "rev_id IN (SELECT unnest($revs::BIGINT[]))"
+
+
+def _history_query(problem: dict) -> tuple[str, list[str], str, dict]:
+    """(kind, columns, SQL, parameters) of the history a problem shows; the SQL reads the page's
+    change points ($revs) and returns rev_id and the columns, in order within a revision."""
     from expectations.runner import load_settings
 
-    detail, wiki, page_id = problem["detail"], problem["wiki"], problem["page_id"]
-    revs = ("SELECT rev_id, ts, user_name, comment FROM revisions WHERE wiki = $wiki AND page_id = $page")
-    params = {"wiki": wiki, "page": page_id}
-    if problem["expectation"] == "totals_reconcile":
-        params |= {"tol": load_settings()[1]["approx_tolerance"], "field": detail.get("field"),
-                   "block": detail.get("block"), "entity": detail.get("entity")}
-        columns = ["declared_low", "declared_high", "sum_low", "sum_high", "status"]
-        rows = _rows(con, f"SELECT r.rev_id, r.ts, r.user_name, r.comment, t.declared_low, t.declared_high, "
-                          f"t.sum_low, t.sum_high, t.status FROM ({revs}) r JOIN reconcile_totals($tol) t "
-                          f"ON t.wiki = $wiki AND t.rev_id = r.rev_id AND t.field = $field AND t.block = $block "
-                          f"AND t.entity IS NOT DISTINCT FROM $entity ORDER BY r.ts, r.rev_id", params)
-    elif problem["expectation"] == "suspicious_change":
-        params |= {"field": detail.get("field"), "block": detail.get("block"),
-                   "entity": detail.get("entity") or "", "category": detail.get("category")}
-        columns = ["low", "high", "qualifier", "raw"]
-        rows = _rows(con, f"SELECT r.rev_id, r.ts, r.user_name, r.comment, f.low, f.high, f.qualifier, f.raw "
-                          f"FROM ({revs}) r JOIN figures f ON f.wiki = $wiki AND f.rev_id = r.rev_id "
-                          f"AND f.field = $field AND f.block = $block AND coalesce(f.entity, '') = $entity "
-                          f"AND f.category = $category AND NOT f.is_annotation ORDER BY r.ts, r.rev_id, f.seq",
-                     params)
-    elif problem["field"] is not None:
-        params |= {"field": problem["field"]}
-        columns = ["text"]
-        rows = _rows(con, f"SELECT r.rev_id, r.ts, r.user_name, r.comment, f.text FROM ({revs}) r "
-                          f"LEFT JOIN infobox_fields f ON f.wiki = $wiki AND f.rev_id = r.rev_id "
-                          f"AND f.field = $field ORDER BY r.ts, r.rev_id", params)
-    else:
-        columns = ["has_infobox"]
-        rows = _rows(con, "SELECT rev_id, ts, user_name, comment, has_infobox FROM revisions "
-                          "WHERE wiki = $wiki AND page_id = $page ORDER BY ts, rev_id", params)
-    return columns, _changes(rows, tuple(columns))
-
-
-def _revision(con, wiki: str, rev_id) -> dict | None:
-    found = _rows(con, "SELECT rev_id, parent_id, ts, user_name, comment, source FROM revisions "
-                       "WHERE wiki = ? AND rev_id = ?", [wiki, rev_id])
-    return found[0] if found else None
-
-
-def _problem_view(con, problem: dict, page: dict, review: dict | None) -> dict:
     detail = problem["detail"]
-    shown = detail.get("first_rev_") or problem["rev_id"]  # where a grouped finding appeared
-    revision = _revision(con, problem["wiki"], shown) if shown is not None else None
+    if problem["expectation"] == "totals_reconcile":
+        return ("total", ["declared_low", "declared_high", "sum_low", "sum_high", "status"],
+                "SELECT rev_id, declared_low, declared_high, sum_low, sum_high, status "
+                f"FROM reconcile_totals($tol) WHERE wiki = $wiki AND {_AT_POINTS} AND field = $field "
+                "AND block = $block AND entity IS NOT DISTINCT FROM $entity ORDER BY rev_id, seq",
+                {"tol": load_settings()[1]["approx_tolerance"], "field": detail.get("field"),
+                 "block": detail.get("block"), "entity": detail.get("entity")})
+    if problem["expectation"] == "suspicious_change":
+        return ("figure", ["low", "high", "qualifier", "raw"],
+                f"SELECT rev_id, low, high, qualifier, raw FROM figures WHERE wiki = $wiki AND {_AT_POINTS} "
+                "AND field = $field AND block = $block AND coalesce(entity, '') = $entity "
+                "AND category = $category AND NOT is_annotation ORDER BY rev_id, seq",
+                {"field": detail.get("field"), "block": detail.get("block"),
+                 "entity": detail.get("entity") or "", "category": detail.get("category")})
+    if problem["field"] is not None:
+        # Every change point has a row (NULL text when the field is absent), as a LEFT JOIN gives.
+        return ("field", ["text"],
+                "SELECT r.rev_id, f.text FROM (SELECT unnest($revs::BIGINT[]) AS rev_id) r "
+                "LEFT JOIN infobox_fields f ON f.wiki = $wiki AND f.rev_id = r.rev_id "
+                "AND f.field = $field ORDER BY r.rev_id, f.box_idx, f.seq",
+                {"field": problem["field"]})
+    return ("infobox", ["has_infobox"],
+            f"SELECT rev_id, has_infobox FROM revisions WHERE wiki = $wiki AND {_AT_POINTS}", {})
+
+
+def _history_title(kind: str, params: dict) -> str:
+    if kind == "total":
+        return (f"{params['field']} block {params['block']}"
+                f"{' ' + params['entity'] if params['entity'] else ''}: declared total and itemised sum")
+    if kind == "figure":
+        return (f"{params['field']} block {params['block']}"
+                f"{' ' + params['entity'] if params['entity'] else ''}: {params['category']}")
+    if kind == "field":
+        return f"{params['field']}: plain text"
+    return "infobox present"
+
+
+def _revisions(con, wiki: str, rev_ids: list) -> dict:
+    found = _rows(con, "SELECT rev_id, parent_id, ts, user_name, comment, source FROM revisions "
+                       "WHERE wiki = ? AND rev_id IN (SELECT unnest(?::BIGINT[]))",
+                  [wiki, [r for r in rev_ids if r is not None]])
+    return {row["rev_id"]: row for row in found}
+
+
+def _problem_view(data: _PageData, problem: dict, page: dict, review: dict | None,
+                  revisions: dict) -> dict:
+    detail = problem["detail"]
+    shown = _shown(problem)
+    revision = revisions.get(shown) if shown is not None else None
     parent = revision["parent_id"] if revision else None
     field = problem["field"]
-    columns, history = _history(con, problem) if problem["page_id"] is not None else ([], [])
     return {
         **problem, "review": review, "revision": revision,
-        "diff": readable_diff(_field_raw(con, problem["wiki"], parent, field),
-                              _field_raw(con, problem["wiki"], shown, field)) if revision else [],
+        "diff": readable_diff(data.field_raw(parent, field), data.field_raw(shown, field))
+        if revision else [],
         "has_parent": parent is not None,
-        "citations": _citations(con, problem["wiki"], shown, field, detail.get("block")),
+        "citations": data.citations(shown, field, detail.get("block")),
         "diff_link": diff_link(page["base_url"], shown, parent) if revision else None,
-        "history_columns": columns, "history": history,
+        "history": data.history(problem),
     }
+
+
+def _shown(problem: dict):
+    """The revision a problem is shown at: where a grouped finding appeared, else its own."""
+    return problem["detail"].get("first_rev_") or problem["rev_id"]
 
 
 def page_problems(con: duckdb.DuckDBPyConnection, wiki: str, page_id: int) -> list[dict]:
@@ -196,13 +346,17 @@ def write_article_page(con: duckdb.DuckDBPyConnection, reports_dir: Path, wiki: 
                       "AND r.page_id = p.page_id) AS source FROM pages p WHERE wiki = ? AND page_id = ?",
                  [wiki, page_id])[0]
     reviews = load_reviews(con)
-    views = [_problem_view(con, p, page, reviews.get(p["problem_id"])) for p in page_problems(con, wiki, page_id)]
+    problems = page_problems(con, wiki, page_id)
+    data = _PageData(con, wiki, page_id)
+    revisions = _revisions(con, wiki, [_shown(p) for p in problems])
+    data.prefetch(problems, revisions)
+    views = [_problem_view(data, p, page, reviews.get(p["problem_id"]), revisions) for p in problems]
     linkable = urlsplit(page["base_url"] or "").scheme in ("http", "https")
     path = Path(reports_dir) / page_file(wiki, page_id)
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(environment().get_template("article.html.j2").render(
         page=page, linkable=linkable, open=[v for v in views if not v["review"]],
-        checked=[v for v in views if v["review"]],
+        checked=[v for v in views if v["review"]], histories=list(data.histories.values()),
         generated=datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")), encoding="utf-8")
     return path
 

@@ -155,7 +155,13 @@ def test_article_page_shows_revision_diff_sources_link_and_history(sample_db):
     assert '<span class="add">+&#39;&#39;&#39;总计：&#39;&#39;&#39; 23,564人以上</span>' in block0
     assert 'href="http://127.0.0.1:8080/index.php?diff=3&amp;oldid=2"' in block0
     assert "Graphic.com.gh" in block0  # a cited source of the field's block
-    assert "History of the figure" in block0 and "回退Vandal-2026的编辑" in block0
+    # The figure's history (shared by every problem about the same total) is linked from the
+    # problem and lists the revisions where the total changed, the vandal's revert included.
+    history_id = re.search(r'History of the figure: <a href="#(h-[0-9a-f]+)">', block0).group(1)
+    history = page[page.index(f'<details class="history" id="{history_id}">'):]
+    history = history[:history.index("</details>")]
+    assert "回退Vandal-2026的编辑" in history and "<td>23564</td>" in history
+    assert page.count(f'id="{history_id}"') == 1
     # The report links to the page.
     report = (data_dir / "reports" / "latest.html").read_text(encoding="utf-8")
     assert f'href="pages/{path.name}#p-' in report
@@ -222,3 +228,57 @@ def test_review_command_marks_and_lists(sample_db):
     path = proc.stdout.strip().splitlines()[-1]
     assert path.endswith(".html") and "sums to 546" in open(path, encoding="utf-8").read()
     assert re.search(rf"{eu['problem_id']}\s*│\s*checked current", proc.stdout)
+
+
+def test_article_page_reads_match_a_per_revision_reading_on_a_long_history(tmp_path):
+    """The article page reads histories at the revisions where the state changes, and field texts
+    and sources in a few batched queries; on a 400-revision synthetic history (reverts, prose and
+    infobox edits) every problem's history, diff texts and sources equal a plain reading of every
+    revision one query at a time."""
+    from benchmarks.synth import generate
+    from expectations.review import (
+        _changes,
+        _citations,
+        _field_raw,
+        _history_query,
+        _PageData,
+        _revisions,
+        _rows,
+        _shown,
+        page_problems,
+    )
+    from tasks.parse import ParseCache
+
+    path = tmp_path / "h.xml"
+    manifest = generate(path, revisions=400, seed=7)
+    assert manifest["edits"]["revert"] > 20 and manifest["edits"]["inside"] > 50
+    con = connect(tmp_path / "w.duckdb")
+    cache = ParseCache()
+    for page in read_dump(path):
+        revisions = list(page.revisions)
+        load_batch(con, batch_rows(page, revisions, [cache.parse(r.text, page.site.lang, r.sha1)
+                                                     for r in revisions], "run-l"))
+    validate(con, "run-l", tmp_path)
+    ((wiki, page_id),) = con.execute("SELECT wiki, page_id FROM pages").fetchall()
+    problems = page_problems(con, wiki, page_id)
+    assert len(problems) > 20
+    every = _rows(con, "SELECT rev_id, ts, user_name, comment, has_infobox FROM revisions "
+                       "WHERE wiki = ? AND page_id = ? ORDER BY ts, rev_id", [wiki, page_id])
+    data = _PageData(con, wiki, page_id)
+    assert len(data.points()) < len(every) / 2  # reverts and prose edits collapse
+    revisions = _revisions(con, wiki, [_shown(p) for p in problems])
+    data.prefetch(problems, revisions)
+    for problem in problems:
+        _kind, columns, sql, params = _history_query(problem)
+        plain = _rows(con, sql, {**params, "wiki": wiki, "revs": [r["rev_id"] for r in every]})
+        assert data.history(problem)["rows"] == _changes(every, plain, columns), problem["description"]
+        shown = _shown(problem)
+        parent = revisions[shown]["parent_id"]
+        for rev in (shown, parent):
+            if rev is not None:
+                assert data.field_raw(rev, problem["field"]) == _field_raw(con, wiki, rev, problem["field"])
+        if problem["field"] is not None:
+            block = problem["detail"].get("block")
+            assert data.citations(shown, problem["field"], block) == _citations(
+                con, wiki, shown, problem["field"], block)
+    con.close()
