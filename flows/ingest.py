@@ -134,9 +134,12 @@ def _source_pages(dump: str | None, file: str | None, wiki: str | None, titles: 
         return (f"api:{wiki}:{'|'.join(titles)}",
                 api.fetch_pages(titles, newer_than=stored, since=since, until=until))
     from tasks.sources.dump import read_dump
+    from tasks.sources.readahead import read_dump_ahead, worth_reading_ahead
 
     path = Path(dump) if dump else SAMPLE_DUMP
-    return f"dump:{path}", read_dump(path, titles=titles, namespaces=namespaces)
+    # A big dump is read by a child process on the other core while this one parses and loads.
+    reader = read_dump_ahead if worth_reading_ahead(path) else read_dump
+    return f"dump:{path}", reader(path, titles=titles, namespaces=namespaces)
 
 
 def _timed(iterator, timers: dict, key: str):
