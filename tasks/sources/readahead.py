@@ -3,8 +3,8 @@
 Walking the XML (mwxml, the SHA-1 and size of each text) costs about 1 ms a revision, all of it
 Python: in the ingest's own process it adds to parsing and loading; in a child process it runs on
 another core while the ingest parses and loads what was read before. The child sends the pages and
-revisions it reads as pickled frames on a pipe; the pipe's buffer and a small frame size keep
-memory bounded (the child waits when the ingest falls behind).
+revisions it reads as pickled frames on a pipe; a thread of the ingest drains the pipe into a
+bounded queue (≈ 16 MB), so the child reads ahead by a few hundred revisions and then waits.
 
     read_dump_ahead(path, titles=…, namespaces=…) → Iterator[PageHistory]   same as read_dump
 
@@ -19,8 +19,10 @@ from __future__ import annotations
 import json
 import os
 import pickle
+import queue
 import subprocess
 import sys
+import threading
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 
@@ -30,9 +32,12 @@ from warehouse import errors
 
 # Dumps smaller than this are read in the ingest's process (a child costs ≈ 0.3 s to start).
 MIN_BYTES = 16 * 2**20
-# Revisions per frame: enough to make pickling cheap, few enough to keep memory flat.
+# A frame holds up to FRAME_REVISIONS revisions or FRAME_BYTES of text (pickling stays cheap);
+# up to QUEUE_FRAMES frames wait in the ingest's process (≈ 16 MB, a few hundred revisions).
 FRAME_REVISIONS = 16
-_PAGE, _REVISIONS, _END_PAGE, _ERROR, _DONE = "page", "revisions", "end_page", "error", "done"
+FRAME_BYTES = 512 * 1024
+QUEUE_FRAMES = 32
+_PAGE, _REVISIONS, _END_PAGE, _ERROR, _DONE, _EOF = "page", "revisions", "end_page", "error", "done", "eof"
 
 
 def worth_reading_ahead(path: str | Path) -> bool:
@@ -58,14 +63,16 @@ def read_dump_ahead(path: str | Path, *, titles: Iterable[str] | None = None,
         stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
         # Its own session: a Ctrl-C meant for the ingest stops the ingest, which stops the reader.
         start_new_session=True)
+    stop = threading.Event()
     try:
-        yield from _pages(proc, Path(path))
+        yield from _pages(proc, Path(path), stop)
     finally:
+        stop.set()
         _stop(proc)
 
 
-def _pages(proc: subprocess.Popen, path: Path) -> Iterator[PageHistory]:
-    frames = _frames(proc, path)
+def _pages(proc: subprocess.Popen, path: Path, stop: threading.Event) -> Iterator[PageHistory]:
+    frames = _frames(proc, path, stop)
     for kind, payload in frames:
         if kind == _DONE:
             return
@@ -88,17 +95,44 @@ def _revisions(frames: Iterator, path: Path) -> Iterator:
         yield from payload
 
 
-def _frames(proc: subprocess.Popen, path: Path) -> Iterator[tuple[str, object]]:
-    """The child's frames; an error frame is raised as the error the child met."""
+def _frames(proc: subprocess.Popen, path: Path, stop: threading.Event) -> Iterator[tuple[str, object]]:
+    """The child's frames; an error frame is raised as the error the child met.
+
+    A thread of this process drains the pipe into a queue of up to QUEUE_FRAMES frames: a pipe
+    holds 64 KB, about one revision, so without it the child would wait for every read of the
+    ingest instead of reading the next batch while the ingest parses and loads this one."""
+    frames: queue.Queue = queue.Queue(maxsize=QUEUE_FRAMES)
+
+    def put(item) -> bool:
+        while not stop.is_set():
+            try:
+                frames.put(item, timeout=0.2)
+                return True
+            except queue.Full:
+                continue
+        return False
+
+    def pump() -> None:
+        while True:
+            try:
+                item = pickle.load(proc.stdout)
+            except EOFError:
+                item = (_EOF, None)
+            except (OSError, ValueError, pickle.UnpicklingError) as exc:  # closed, or garbled
+                item = (_EOF, f"{type(exc).__name__}: {exc}")
+            if not put(item) or item[0] in (_DONE, _ERROR, _EOF):
+                return
+
+    threading.Thread(target=pump, name="dump-read-ahead", daemon=True).start()
     while True:
-        try:
-            kind, payload = pickle.load(proc.stdout)
-        except EOFError:
+        kind, payload = frames.get()
+        if kind == _EOF:
             code = proc.wait()
             detail = proc.stderr.read().decode("utf-8", "replace").strip().splitlines()
+            detail = detail[-1] if detail else payload
             raise errors.DumpError(
                 f"{path}: the dump reader process ended unexpectedly (exit {code}"
-                + (f": {detail[-1]}" if detail else "") + ")") from None
+                + (f": {detail}" if detail else "") + ")")
         if kind == _ERROR:
             name, message = payload
             cls = getattr(errors, name, None)
@@ -123,6 +157,7 @@ def _serve(request: dict, out) -> None:
         pickle.dump((kind, payload), out, protocol=pickle.HIGHEST_PROTOCOL)
 
     frame: list = []
+    size = 0
     try:
         for page in read_dump(request["path"], titles=request["titles"],
                               namespaces=request["namespaces"]):
@@ -130,12 +165,13 @@ def _serve(request: dict, out) -> None:
             send(_PAGE, page)
             for revision in revisions:
                 frame.append(revision)
-                if len(frame) >= FRAME_REVISIONS:
+                size += revision.size or 0
+                if len(frame) >= FRAME_REVISIONS or size >= FRAME_BYTES:
                     send(_REVISIONS, frame)
-                    frame = []
+                    frame, size = [], 0
             if frame:
                 send(_REVISIONS, frame)
-                frame = []
+                frame, size = [], 0
             send(_END_PAGE)
     except errors.PipelineError as exc:
         if frame:  # the revisions read before the error reach the ingest, as they would in process
