@@ -116,6 +116,14 @@ class GuardedGroup(TyperGroup):
             raise
         except KeyboardInterrupt as exc:
             raise typer.Exit(explain_interrupt(exc)) from None
+        except BrokenPipeError as exc:
+            if not _stdout_closed():
+                explain_unexpected(exc, _db_argument(args))
+                raise typer.Exit(EXIT_ERROR) from None
+            # `infobox … | head`: the reader has what it wanted. End quietly, as
+            # click does (exit 1, no message), and keep the final flush of stdout from failing.
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+            raise typer.Exit(EXIT_BROKEN_PIPE) from None
         except Exception as exc:
             if _is_usage_flow(exc):  # typer vendors click: its usage errors are not click's classes
                 raise
@@ -125,6 +133,21 @@ class GuardedGroup(TyperGroup):
             if _is_sigterm(exc):
                 raise typer.Exit(explain_interrupt(exc)) from None
             raise
+
+
+EXIT_BROKEN_PIPE = 1  # as click does when its own output meets EPIPE
+
+
+def _stdout_closed() -> bool:
+    """True when standard output is a pipe whose reader has gone (poll reports an error on it)."""
+    import select
+
+    try:
+        poller = select.poll()
+        poller.register(sys.stdout.fileno(), select.POLLOUT)
+        return any(events & select.POLLERR for _fd, events in poller.poll(0))
+    except (OSError, ValueError, AttributeError):  # no real file behind stdout
+        return False
 
 
 def _is_usage_flow(exc: BaseException) -> bool:
