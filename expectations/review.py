@@ -161,8 +161,8 @@ class _PageData:
         cited_states = sorted({self._states.get(rev) for rev in revs} - {None})
         names = sorted(set().union(*refs.values())) if refs else []
         for row in _rows(con, "SELECT state_id, ref_name, template, url, title, publisher, date, "
-                              "archive_url FROM state_citations(?::BIGINT[]) WHERE ref_name IN "
-                              "(SELECT unnest(?::VARCHAR[])) ORDER BY state_id, ref_name",
+                              "archive_url FROM state_citations(?::BIGINT[], ?::VARCHAR[]) "
+                              "ORDER BY state_id, ref_name",
                          [cited_states, names]):
             cited.setdefault(row.pop("state_id"), []).append(row)
         for rev, field, block in wanted:

@@ -1,14 +1,16 @@
 -- References used by the infoboxes of a revision.
 -- A ref named in several parameters of one infobox keeps the first row that has its content,
 -- else the last one (tasks/parse/citations.py::merge_citations); across infoboxes the first.
--- The merge depends only on the state a revision reads: state_citations(ids) does it once per
--- state (of the list ``ids``, or of every state when ids is NULL); the view gives it per revision.
-CREATE OR REPLACE MACRO state_citations(ids) AS TABLE
+-- The merge depends only on the state a revision reads: state_citations(ids, refs) does it once
+-- per state (of the list ``ids``, or of every state when ids is NULL), for the ref names ``refs``
+-- (or all when NULL); the view gives it per revision.
+CREATE OR REPLACE MACRO state_citations(ids, refs) AS TABLE
 WITH per_box AS (
     SELECT s.state_id, s.box_idx, c.ref_name,
            coalesce(arg_min(c, s.seq) FILTER (WHERE c.raw IS NOT NULL), arg_max(c, s.seq)) AS c
     FROM state_fields s JOIN value_citations c ON c.value_id = s.value_id
-    WHERE ids IS NULL OR s.state_id IN (SELECT unnest(ids))
+    WHERE (ids IS NULL OR s.state_id IN (SELECT unnest(ids)))
+      AND (refs IS NULL OR c.ref_name IN (SELECT unnest(refs)))
     GROUP BY s.state_id, s.box_idx, c.ref_name
 ), first_box AS (
     SELECT state_id, ref_name, arg_min(c, box_idx) AS c FROM per_box GROUP BY ALL
@@ -20,7 +22,7 @@ FROM first_box;
 CREATE OR REPLACE VIEW citations AS
 SELECT r.wiki, r.rev_id, x.ref_name, x.is_named, x.template, x.url, x.title, x.publisher, x.date,
        x.archive_url, x.raw
-FROM revisions r JOIN state_citations(NULL) x ON x.state_id = r.state_id;
+FROM revisions r JOIN state_citations(NULL, NULL) x ON x.state_id = r.state_id;
 COMMENT ON VIEW citations IS 'One row per distinct <ref> used in a revision''s infoboxes; named re-uses (<ref name=x/>) resolve to their definition anywhere in the article.';
 COMMENT ON COLUMN citations.wiki IS 'Wiki id (revisions.wiki).';
 COMMENT ON COLUMN citations.rev_id IS 'Revision (revisions.rev_id).';
