@@ -158,12 +158,13 @@ class _PageData:
             refs.setdefault((rev, field, None), set()).update(names)
             refs.setdefault((rev, field, block), set()).update(names)
         cited: dict = {}
-        cited_states = sorted({self._states.get(rev) for rev in revs} - {None})
-        names = sorted(set().union(*refs.values())) if refs else []
+        pairs = sorted({(self._states[rev], name) for rev, field, block in wanted
+                        if field is not None and self._states.get(rev) is not None
+                        for name in refs.get((rev, field, block), ())})
         for row in _rows(con, "SELECT state_id, ref_name, template, url, title, publisher, date, "
                               "archive_url FROM state_citations(?::BIGINT[], ?::VARCHAR[]) "
                               "ORDER BY state_id, ref_name",
-                         [cited_states, names]):
+                         [[state for state, _name in pairs], [name for _state, name in pairs]]):
             cited.setdefault(row.pop("state_id"), []).append(row)
         for rev, field, block in wanted:
             if rev is None or field is None:

@@ -2,15 +2,15 @@
 -- A ref named in several parameters of one infobox keeps the first row that has its content,
 -- else the last one (tasks/parse/citations.py::merge_citations); across infoboxes the first.
 -- The merge depends only on the state a revision reads: state_citations(ids, refs) does it once
--- per state (of the list ``ids``, or of every state when ids is NULL), for the ref names ``refs``
--- (or all when NULL); the view gives it per revision.
+-- per state — of every state when ids is NULL, of the states in the list ids when refs is NULL,
+-- else only the pairs (ids[i], refs[i]) — and the view gives it per revision.
 CREATE OR REPLACE MACRO state_citations(ids, refs) AS TABLE
 WITH per_box AS (
     SELECT s.state_id, s.box_idx, c.ref_name,
            coalesce(arg_min(c, s.seq) FILTER (WHERE c.raw IS NOT NULL), arg_max(c, s.seq)) AS c
     FROM state_fields s JOIN value_citations c ON c.value_id = s.value_id
     WHERE (ids IS NULL OR s.state_id IN (SELECT unnest(ids)))
-      AND (refs IS NULL OR c.ref_name IN (SELECT unnest(refs)))
+      AND (refs IS NULL OR (s.state_id, c.ref_name) IN (SELECT unnest(ids), unnest(refs)))
     GROUP BY s.state_id, s.box_idx, c.ref_name
 ), first_box AS (
     SELECT state_id, ref_name, arg_min(c, box_idx) AS c FROM per_box GROUP BY ALL
