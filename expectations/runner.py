@@ -81,9 +81,43 @@ LATEST_REVS = "SELECT wiki, page_id, max_by(rev_id, (ts, rev_id)) AS latest_rev 
 MARKERS = ("page_id_", "is_new_", "at_latest_", "first_rev_", "n_rows", "still_standing")
 
 
-def _query_frame(con: duckdb.DuckDBPyConnection, check: Check, run_id: str, settings: dict):
+# Each field value's revisions, per page: how many rows of the per-revision views it gives, where
+# it first and last appears, whether this run loaded one of them, whether the latest has it.
+VALUE_USES = (
+    f"WITH latest_ AS ({LATEST_REVS}) "
+    "SELECT sf.value_id, r.wiki, r.page_id AS page_id_, min(r.rev_id) AS first_rev, "
+    "max(r.rev_id) AS last_rev, count(*) AS n_uses, "
+    "bool_or(coalesce(r.run_id = $run_id, false)) AS is_new_, "
+    "bool_or(coalesce(r.rev_id = l.latest_rev, false)) AS at_latest_ "
+    "FROM revisions r JOIN state_fields sf ON sf.state_id = r.state_id "
+    "LEFT JOIN latest_ l ON l.wiki = r.wiki AND l.page_id = r.page_id GROUP BY ALL")
+
+
+def _value_frame_sql(check: Check) -> str:
+    """A grouped check read per distinct field value (check.value_sql), joined to each value's
+    revisions: the same columns and rows as the per-revision grouping in _query_frame."""
+    keys = ", ".join(check.group_by)
+    latest = check.keep == "latest"
+    rev = "u.last_rev" if latest else "u.first_rev"
+    return (
+        f"WITH uses AS ({VALUE_USES}), rows AS (SELECT c.*, u.wiki, u.page_id_, u.first_rev, "
+        f"u.last_rev, u.n_uses, u.is_new_, u.at_latest_, c.desc_before || {rev}::VARCHAR || "
+        f"c.desc_after AS description, {rev} AS shown_rev FROM ({check.value_sql}) c "
+        f"JOIN uses u ON u.value_id = c.value_id) "
+        f"SELECT {keys}, wiki, page_id_, {'max' if latest else 'min'}(shown_rev) AS rev_id, "
+        f"{'arg_max' if latest else 'arg_min'}(description, (shown_rev, description)) AS description, "
+        f"min(first_rev) AS first_rev_, bool_or(is_new_) AS is_new_, bool_or(at_latest_) AS at_latest_, "
+        f"sum(n_uses)::BIGINT AS n_rows FROM rows GROUP BY {keys}, wiki, page_id_ "
+        f"ORDER BY {'max(shown_rev) DESC' if latest else 'min(shown_rev)'}, {keys}")
+
+
+def _query_frame(con: duckdb.DuckDBPyConnection, check: Check, run_id: str, settings: dict,
+                 per_value: bool = True):
     params = {"run_id": run_id, "tolerance": settings["approx_tolerance"],
               "freshness_days": settings["freshness_days"]}
+    if per_value and check.value_sql and check.group_by:
+        sql = _value_frame_sql(check)
+        return con.execute(sql, {k: v for k, v in params.items() if f"${k}" in sql}).df()
     sql = (f"WITH latest_ AS ({LATEST_REVS}) "
            f"SELECT c.*, r.page_id AS page_id_, coalesce(r.run_id = $run_id, false) AS is_new_, "
            f"coalesce(c.rev_id = l.latest_rev, false) AS at_latest_ FROM ({check.sql}) c "
@@ -93,7 +127,7 @@ def _query_frame(con: duckdb.DuckDBPyConnection, check: Check, run_id: str, sett
         keys = ", ".join(check.group_by)
         pick, order = ("arg_max", "max(rev_id) DESC") if check.keep == "latest" else ("arg_min", "min(rev_id)")
         sql = (f"SELECT {keys}, wiki, page_id_, {pick.removeprefix('arg_')}(rev_id) AS rev_id, "
-               f"{pick}(description, rev_id) AS description, min(rev_id) AS first_rev_, "
+               f"{pick}(description, (rev_id, description)) AS description, min(rev_id) AS first_rev_, "
                f"bool_or(is_new_) AS is_new_, bool_or(at_latest_) AS at_latest_, count(*) AS n_rows "
                f"FROM ({sql}) GROUP BY {keys}, wiki, page_id_ ORDER BY {order}, {keys}")
     else:
