@@ -101,6 +101,7 @@ class _PageData:
         self._raw: dict[tuple, str | None] = {}
         self._citations: dict[tuple, list[dict]] = {}
         self._states: dict = {}
+        self._tol: float | None = None
 
     def points(self) -> list[dict]:
         """The page's revisions where its state differs from the revision before (by time), in order."""
@@ -201,17 +202,31 @@ class _PageData:
         about the same figure; None for a problem of no page."""
         if self.page_id is None:
             return None
-        kind, columns, sql, params = _history_query(problem)
+        kind, columns, sql, params = _history_query(problem, self._tolerance())
         key = (kind, *sorted(params.items()))
         if key not in self.histories:
-            rows = _rows(self.con, sql, {**params, "wiki": self.wiki,
-                                         "revs": [p["rev_id"] for p in self.points()]})
-            self.histories[key] = {
-                "id": "h-" + hashlib.sha1(json.dumps(key, default=str, ensure_ascii=False)
-                                          .encode()).hexdigest()[:12],
-                "title": _history_title(kind, params), "columns": columns,
-                "rows": _changes(self.points(), rows, columns)}
+            points = self.points()
+            found = self.con.execute(_changes_sql(sql, columns), {
+                **params, "wiki": self.wiki, "revs": [p["rev_id"] for p in points]}).fetchall()
+            at = {p["rev_id"]: p for p in points}
+            rows = [{**at[rev_id], "rev_id": rev_id, **value} for rev_id, values in found
+                    for value in values]
+            self._keep_history(key, kind, columns, params, rows)
         return self.histories[key]
+
+    def _keep_history(self, key: tuple, kind: str, columns: list[str], params: dict,
+                      rows: list[dict]) -> None:
+        self.histories[key] = {
+            "id": "h-" + hashlib.sha1(json.dumps(key, default=str, ensure_ascii=False)
+                                      .encode()).hexdigest()[:12],
+            "title": _history_title(kind, params), "columns": columns, "rows": rows}
+
+    def _tolerance(self) -> float:
+        if self._tol is None:
+            from expectations.runner import load_settings
+
+            self._tol = load_settings()[1]["approx_tolerance"]
+        return self._tol
 
 
 def _field_raw(con, wiki: str, rev_id, field: str | None) -> str | None:
@@ -235,10 +250,11 @@ def _citations(con, wiki: str, rev_id, field: str, block) -> list[dict]:
 
 
 def _changes(points: list[dict], rows: list[dict], columns: list[str]) -> list[dict]:
-    """The history rows of the revisions where the figure's values change: ``rows`` (rev_id and
-    ``columns``) are grouped per revision and a revision is kept when its group differs from the
-    last one kept; revisions with no row (the figure absent) are passed over. Each kept row gets
-    its revision's time, user and summary."""
+    """The history rows of the revisions where the figure's values change: ``rows`` (rev_id, ord
+    and ``columns``) are grouped per revision and a revision is kept when its group differs from
+    the last one kept; revisions with no row (the figure absent) are passed over. Each kept row
+    gets its revision's time, user and summary. (What _changes_sql computes in DuckDB; the tests
+    compare the two.)"""
     grouped: dict = {}
     for row in rows:
         grouped.setdefault(row["rev_id"], []).append(row)
@@ -254,26 +270,40 @@ def _changes(points: list[dict], rows: list[dict], columns: list[str]) -> list[d
     return out
 
 
+def _changes_sql(sql: str, columns: list[str]) -> str:
+    """_changes in SQL over a history query's rows (rev_id, ord, columns) at the points $revs:
+    (rev_id, [row of ord and columns…]) of the revisions whose rows differ from the previous
+    revision's that has rows, in the points' order."""
+    shown = ", ".join(f"{c} := h.{c}" for c in ("ord", *columns))
+    compared = ", ".join(f"{c} := h.{c}" for c in columns)
+    return (f"WITH h AS ({sql}), p AS (SELECT unnest($revs::BIGINT[]) AS rev_id, "
+            f"generate_subscripts($revs::BIGINT[], 1) AS pos), "
+            f"g AS (SELECT h.rev_id, list(struct_pack({shown}) ORDER BY h.ord NULLS FIRST) AS v, "
+            f"list(struct_pack({compared}) ORDER BY h.ord NULLS FIRST) AS c FROM h GROUP BY h.rev_id), "
+            f"o AS (SELECT p.pos, g.rev_id, g.v, g.c, lag(g.c) OVER (ORDER BY p.pos) AS prev "
+            f"FROM g JOIN p ON p.rev_id = g.rev_id) "
+            f"SELECT rev_id, v FROM o WHERE prev IS NULL OR c IS DISTINCT FROM prev ORDER BY pos")
+
+
 _IN_LIST = "rev_id IN (SELECT unnest(?::BIGINT[]))"
 _AT_POINTS = "rev_id IN (SELECT unnest($revs::BIGINT[]))"
 
 
-def _history_query(problem: dict) -> tuple[str, list[str], str, dict]:
+def _history_query(problem: dict, tolerance: float) -> tuple[str, list[str], str, dict]:
     """(kind, columns, SQL, parameters) of the history a problem shows; the SQL reads the page's
-    change points ($revs) and returns rev_id and the columns, in order within a revision."""
-    from expectations.runner import load_settings
-
+    change points ($revs) and returns rev_id, ord (the order within a revision) and the columns."""
     detail = problem["detail"]
     if problem["expectation"] == "totals_reconcile":
         return ("total", ["declared_low", "declared_high", "sum_low", "sum_high", "status"],
-                "SELECT rev_id, declared_low, declared_high, sum_low, sum_high, status "
+                "SELECT rev_id, seq AS ord, declared_low, declared_high, sum_low, sum_high, status "
                 f"FROM reconcile_totals($tol) WHERE wiki = $wiki AND {_AT_POINTS} AND field = $field "
                 "AND block = $block AND entity IS NOT DISTINCT FROM $entity ORDER BY rev_id, seq",
-                {"tol": load_settings()[1]["approx_tolerance"], "field": detail.get("field"),
+                {"tol": tolerance, "field": detail.get("field"),
                  "block": detail.get("block"), "entity": detail.get("entity")})
     if problem["expectation"] == "suspicious_change":
         return ("figure", ["low", "high", "qualifier", "raw"],
-                f"SELECT rev_id, low, high, qualifier, raw FROM figures WHERE wiki = $wiki AND {_AT_POINTS} "
+                f"SELECT rev_id, seq AS ord, low, high, qualifier, raw FROM figures WHERE wiki = $wiki "
+                f"AND {_AT_POINTS} "
                 "AND field = $field AND block = $block AND coalesce(entity, '') = $entity "
                 "AND category = $category AND NOT is_annotation ORDER BY rev_id, seq",
                 {"field": detail.get("field"), "block": detail.get("block"),
@@ -281,12 +311,14 @@ def _history_query(problem: dict) -> tuple[str, list[str], str, dict]:
     if problem["field"] is not None:
         # Every change point has a row (NULL text when the field is absent), as a LEFT JOIN gives.
         return ("field", ["text"],
-                "SELECT r.rev_id, f.text FROM (SELECT unnest($revs::BIGINT[]) AS rev_id) r "
+                "SELECT r.rev_id, f.box_idx * 1000000 + f.seq AS ord, f.text "
+                "FROM (SELECT unnest($revs::BIGINT[]) AS rev_id) r "
                 "LEFT JOIN infobox_fields f ON f.wiki = $wiki AND f.rev_id = r.rev_id "
                 "AND f.field = $field ORDER BY r.rev_id, f.box_idx, f.seq",
                 {"field": problem["field"]})
     return ("infobox", ["has_infobox"],
-            f"SELECT rev_id, has_infobox FROM revisions WHERE wiki = $wiki AND {_AT_POINTS}", {})
+            f"SELECT rev_id, 0 AS ord, has_infobox FROM revisions WHERE wiki = $wiki AND {_AT_POINTS}",
+            {})
 
 
 def _history_title(kind: str, params: dict) -> str:

@@ -247,6 +247,7 @@ def test_article_page_reads_match_a_per_revision_reading_on_a_long_history(tmp_p
         _shown,
         page_problems,
     )
+    from expectations.runner import load_settings
     from tasks.parse import ParseCache
 
     path = tmp_path / "h.xml"
@@ -268,8 +269,9 @@ def test_article_page_reads_match_a_per_revision_reading_on_a_long_history(tmp_p
     assert len(data.points()) < len(every) / 2  # reverts and prose edits collapse
     revisions = _revisions(con, wiki, [_shown(p) for p in problems])
     data.prefetch(problems, revisions)
+    tolerance = load_settings()[1]["approx_tolerance"]
     for problem in problems:
-        _kind, columns, sql, params = _history_query(problem)
+        _kind, columns, sql, params = _history_query(problem, tolerance)
         plain = _rows(con, sql, {**params, "wiki": wiki, "revs": [r["rev_id"] for r in every]})
         assert data.history(problem)["rows"] == _changes(every, plain, columns), problem["description"]
         shown = _shown(problem)
