@@ -205,13 +205,9 @@ class _PageData:
         kind, columns, sql, params = _history_query(problem, self._tolerance())
         key = (kind, *sorted(params.items()))
         if key not in self.histories:
-            points = self.points()
-            found = self.con.execute(_changes_sql(sql, columns), {
-                **params, "wiki": self.wiki, "revs": [p["rev_id"] for p in points]}).fetchall()
-            at = {p["rev_id"]: p for p in points}
-            rows = [{**at[rev_id], "rev_id": rev_id, **value} for rev_id, values in found
-                    for value in values]
-            self._keep_history(key, kind, columns, params, rows)
+            rows = _rows(self.con, sql, {**params, "wiki": self.wiki,
+                                         "revs": [p["rev_id"] for p in self.points()]})
+            self._keep_history(key, kind, columns, params, _changes(self.points(), rows, columns))
         return self.histories[key]
 
     def _keep_history(self, key: tuple, kind: str, columns: list[str], params: dict,
@@ -253,8 +249,7 @@ def _changes(points: list[dict], rows: list[dict], columns: list[str]) -> list[d
     """The history rows of the revisions where the figure's values change: ``rows`` (rev_id, ord
     and ``columns``) are grouped per revision and a revision is kept when its group differs from
     the last one kept; revisions with no row (the figure absent) are passed over. Each kept row
-    gets its revision's time, user and summary. (What _changes_sql computes in DuckDB; the tests
-    compare the two.)"""
+    gets its revision's time, user and summary."""
     grouped: dict = {}
     for row in rows:
         grouped.setdefault(row["rev_id"], []).append(row)
@@ -268,21 +263,6 @@ def _changes(points: list[dict], rows: list[dict], columns: list[str]) -> list[d
             out.extend({**point, **row} for row in group)
             last = value
     return out
-
-
-def _changes_sql(sql: str, columns: list[str]) -> str:
-    """_changes in SQL over a history query's rows (rev_id, ord, columns) at the points $revs:
-    (rev_id, [row of ord and columns…]) of the revisions whose rows differ from the previous
-    revision's that has rows, in the points' order."""
-    shown = ", ".join(f"{c} := h.{c}" for c in ("ord", *columns))
-    compared = ", ".join(f"{c} := h.{c}" for c in columns)
-    return (f"WITH h AS ({sql}), p AS (SELECT unnest($revs::BIGINT[]) AS rev_id, "
-            f"generate_subscripts($revs::BIGINT[], 1) AS pos), "
-            f"g AS (SELECT h.rev_id, list(struct_pack({shown}) ORDER BY h.ord NULLS FIRST) AS v, "
-            f"list(struct_pack({compared}) ORDER BY h.ord NULLS FIRST) AS c FROM h GROUP BY h.rev_id), "
-            f"o AS (SELECT p.pos, g.rev_id, g.v, g.c, lag(g.c) OVER (ORDER BY p.pos) AS prev "
-            f"FROM g JOIN p ON p.rev_id = g.rev_id) "
-            f"SELECT rev_id, v FROM o WHERE prev IS NULL OR c IS DISTINCT FROM prev ORDER BY pos")
 
 
 _IN_LIST = "rev_id IN (SELECT unnest(?::BIGINT[]))"

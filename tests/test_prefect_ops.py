@@ -329,4 +329,4 @@ def test_stopping_serve_leaves_no_flow_run_running(recorded_server, long_dump, t
     state = httpx.get(f"{api}/flow_runs/{flow_run_id}", timeout=30).json()
     assert state["state_type"] in ("CANCELLED", "CRASHED"), state["state"]
     [(status, _message, stored_id)] = runs_rows(data_dir / "warehouse.duckdb")
-    assert (stored_id, status) == (flow_run_id, "cancelled")
+    assert (stored_id, status) == (flow_run_id, "cancelled"), _message
