@@ -454,9 +454,7 @@ def ingest(
         # A DuckDB error outside a batch's load still becomes one line with DuckDB's reason.
         failure = (LoadError(describe_duckdb_error(con, exc, "the run"))
                    if isinstance(exc, duckdb.Error) else exc)
-        status, message = _ended_by(failure)
-        if isinstance(failure, PipelineError):
-            message = str(failure)
+        status, message = _run_end(exc, failure)
         message = message.strip().splitlines()[0] if message.strip() else type(failure).__name__
         with signals_deferred():  # a second signal (serve's shutdown) must not cut this write
             state["con"] = _record_failure(con, db_path, run_id, message, counts, status=status)
@@ -477,19 +475,36 @@ def ingest(
     return {"run_id": run_id, **counts}
 
 
+def _run_end(exc: BaseException, failure: BaseException) -> tuple[str, str]:
+    """(runs.status, runs.message) of a run stopped by ``exc``, reported as ``failure`` (a
+    LoadError wrapping a DuckDB error). The signal is looked for in ``exc``'s chain: ``failure``
+    is not linked to it yet, and a SIGTERM that lands inside a DuckDB call surfaces as DuckDB's
+    own error (its InterruptException), which must still count as a stop, not a failure."""
+    status, message = _ended_by(exc)
+    if status == "failed" and isinstance(failure, PipelineError):
+        message = str(failure)
+    return status, message
+
+
 def _ended_by(exc: BaseException) -> tuple[str, str]:
     """(runs.status, runs.message) for a run stopped by ``exc``: a signal cancels, a bug crashes."""
     from prefect.exceptions import TerminationSignal
 
     # A signal that lands inside a DuckDB transaction can surface as the error of the cleanup
-    # that followed it ("transaction is aborted"): look down the chain for the signal.
-    chain, seen = exc, 0
-    while chain is not None and seen < 10:
-        if isinstance(chain, TerminationSignal) or type(chain).__name__ == "Terminated":
-            return "cancelled", "stopped by SIGTERM"
-        if isinstance(chain, KeyboardInterrupt) or type(chain).__name__ == "InterruptException":
-            return "cancelled", "interrupted (Ctrl-C / SIGINT)"
-        chain, seen = chain.__cause__ or chain.__context__, seen + 1
+    # that followed it ("transaction is aborted"); one DuckDB notices mid-query replaces the
+    # handler's exception by its own — RuntimeError("Query interrupted") in DuckDB 2.0.1, or an
+    # InterruptException — and nothing else interrupts our queries: look down the whole chain.
+    chain, links = exc, []
+    while chain is not None and len(links) < 10:
+        links.append(chain)
+        chain = chain.__cause__ or chain.__context__
+    if any(isinstance(e, TerminationSignal) or type(e).__name__ == "Terminated" for e in links):
+        return "cancelled", "stopped by SIGTERM"
+    if any(isinstance(e, KeyboardInterrupt) for e in links):
+        return "cancelled", "interrupted (Ctrl-C / SIGINT)"
+    if any(type(e).__name__ == "InterruptException" or (type(e) is RuntimeError and str(e).startswith(
+            "Query interrupted")) for e in links):
+        return "cancelled", "stopped by a signal during a DuckDB query"
     if not isinstance(exc, Exception):
         return "crashed", f"{type(exc).__name__}: {exc}"
     return "failed", f"{type(exc).__name__}: {exc}"
