@@ -58,3 +58,16 @@ def test_append_rows_inserts_by_column_name_with_the_tables_types(tmp_path):
     with pytest.raises(WarehouseError, match="t has no column 'colour'"):
         append_rows(con, "t", [{"n": 2, "colour": "blue"}])
     con.close()
+
+
+def test_append_rows_describes_a_table_again_after_it_changes(tmp_path):
+    from warehouse.db import forget_column_types
+
+    con = connect(tmp_path / "w.duckdb")
+    con.execute("CREATE TABLE t (n BIGINT)")
+    append_rows(con, "t", [{"n": 1}])
+    con.execute("ALTER TABLE t ADD COLUMN label VARCHAR")
+    forget_column_types(con)
+    append_rows(con, "t", [{"n": 2, "label": "two"}])
+    assert con.execute("SELECT * FROM t ORDER BY n").fetchall() == [(1, None), (2, "two")]
+    con.close()
