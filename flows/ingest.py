@@ -40,7 +40,12 @@ from warehouse.db import ALLOCATOR, DEFAULT_DB, connect, rollback_quietly
 from warehouse.errors import ConfigError, LoadError, PipelineError, SourceError
 
 SAMPLE_DUMP = Path(__file__).resolve().parent.parent / "data" / "sample" / "northern_mali_conflict.xml"
-BATCH_SIZE = 50
+# A batch is one task run and two commits (texts, then the rest): most of a small batch's load
+# time. Batches close at BATCH_SIZE revisions or BATCH_TEXT_BYTES of wikitext, whichever comes
+# first, so a history of 50 KB revisions loads ≈ 160 per batch and one of stubs up to 1,000, while
+# the texts a batch holds in memory stay bounded (docs/BENCHMARKS.md).
+BATCH_SIZE = 1000
+BATCH_TEXT_BYTES = 8 * 1024 * 1024
 DASK_IN_FLIGHT = 4
 
 log = logging.getLogger(__name__)
@@ -157,9 +162,10 @@ def _timed(iterator, timers: dict, key: str):
 
 def _chunks(con, page: PageHistory, run_id: str, counts: dict, batch_size: int, timers: dict,
             issues: list[dict], warnings: Counter) -> Iterator[list[Revision]]:
-    """Batches of the page's revisions that need loading: not stored yet, or stored with an older
-    parser version. A revision id met again in this run keeps its first copy; one stored with a
-    different text keeps the stored text. Both add a parse issue to ``issues`` (written once the
+    """Batches of the page's revisions that need loading (at most ``batch_size`` revisions and
+    about BATCH_TEXT_BYTES of text each): not stored yet, or stored with an older parser version.
+    A revision id met again in this run keeps its first copy; one stored with a different text
+    keeps the stored text. Both add a parse issue to ``issues`` (written once the
     page's batches are loaded, so that no batch replaces it) and a line to ``warnings``."""
     seen: dict[int, str | None] = {}  # rev_id → sha1 of the copies taken from this page
 
@@ -196,6 +202,7 @@ def _chunks(con, page: PageHistory, run_id: str, counts: dict, batch_size: int, 
         return chunk
 
     group: list[Revision] = []
+    text_bytes = 0
     for rev in _timed(iter(page.revisions), timers, "read"):
         counts["n_revisions_read"] += 1
         if rev.rev_id in seen:
@@ -206,9 +213,10 @@ def _chunks(con, page: PageHistory, run_id: str, counts: dict, batch_size: int, 
             continue
         seen[rev.rev_id] = rev.sha1
         group.append(rev)
-        if len(group) >= batch_size:
+        text_bytes += rev.size if rev.size is not None else len(rev.text or "")
+        if len(group) >= batch_size or text_bytes >= BATCH_TEXT_BYTES:
             chunk = wanted(group)
-            group = []
+            group, text_bytes = [], 0
             if chunk:
                 yield chunk
     if group:

@@ -43,7 +43,7 @@ import duckdb
 
 from tasks.parse import PARSER_VERSION, ParsedRevision
 from tasks.sources.model import PageHistory, Revision
-from warehouse.db import ALLOCATOR, TEXTS_TABLE, insert_rows, transaction
+from warehouse.db import ALLOCATOR, TEXTS_TABLE, append_rows, transaction
 from warehouse.errors import LoadError
 
 log = logging.getLogger(__name__)
@@ -222,7 +222,7 @@ def _write_batch(con: duckdb.DuckDBPyConnection, rows: BatchRows, rev_ids: list[
         # missing (no text row) are dropped.
         if rev_ids:
             con.execute(f"DELETE FROM {TEXTS_TABLE} WHERE {_IN_BATCH}", [wiki, rev_ids])
-        counts[TEXTS] = insert_rows(con, TEXTS_TABLE, texts)
+        counts[TEXTS] = append_rows(con, TEXTS_TABLE, texts)
     with transaction(con):
         con.execute(
             "INSERT INTO pages BY NAME SELECT * FROM (SELECT ? AS wiki, ? AS page_id, ? AS title, "
@@ -240,16 +240,16 @@ def _write_batch(con: duckdb.DuckDBPyConnection, rows: BatchRows, rev_ids: list[
         if stored:
             for table in ("revision_issues", "revisions"):
                 con.execute(f"DELETE FROM {table} WHERE {_IN_BATCH}", [wiki, stored])
-        counts["revisions"] = insert_rows(con, "revisions", rows.tables["revisions"])
+        counts["revisions"] = append_rows(con, "revisions", rows.tables["revisions"])
         known_states = _stored_ids(con, "states", "state_id",
                                    [r["state_id"] for r in rows.tables["states"]])
         known_values = _stored_ids(con, "field_values", "value_id",
                                    [r["value_id"] for r in rows.tables["field_values"]])
         for table in STATE_TABLES:
-            counts[table] = insert_rows(con, table, [r for r in rows.tables[table]
+            counts[table] = append_rows(con, table, [r for r in rows.tables[table]
                                                      if r["state_id"] not in known_states])
         for table in VALUE_TABLES:
-            counts[table] = insert_rows(con, table, [r for r in rows.tables[table]
+            counts[table] = append_rows(con, table, [r for r in rows.tables[table]
                                                      if r["value_id"] not in known_values])
     return counts
 
@@ -281,8 +281,6 @@ def rederive_stored(con: duckdb.DuckDBPyConnection,
     """Give every stored revision without a state (a warehouse migrated from the per-revision
     layout, warehouse/db.py) its state, parsed from the text store with ``parse(text, lang,
     sha1)``, a page at a time and ``chunk`` revisions per transaction; returns how many."""
-    import pandas as pd
-
     pages = con.execute(
         "SELECT DISTINCT r.wiki, r.page_id, p.lang FROM revisions r "
         "LEFT JOIN pages p USING (wiki, page_id) WHERE r.state_id IS NULL ORDER BY ALL").fetchall()
@@ -311,15 +309,16 @@ def rederive_stored(con: duckdb.DuckDBPyConnection,
                 known_states = _stored_ids(con, "states", "state_id", list(seen_states))
                 known_values = _stored_ids(con, "field_values", "value_id", list(seen_values))
                 for table in STATE_TABLES:
-                    insert_rows(con, table, [r for r in tables[table] if r["state_id"] not in known_states])
+                    append_rows(con, table, [r for r in tables[table] if r["state_id"] not in known_states])
                 for table in VALUE_TABLES:
-                    insert_rows(con, table, [r for r in tables[table] if r["value_id"] not in known_values])
-                con.register("_rederived", pd.DataFrame.from_records(updates))
+                    append_rows(con, table, [r for r in tables[table] if r["value_id"] not in known_values])
                 con.execute(
                     "UPDATE revisions SET state_id = d.state_id, has_infobox = d.has_infobox, "
-                    "parser_version = ? FROM _rederived d WHERE revisions.wiki = ? "
-                    "AND revisions.rev_id = d.rev_id", [PARSER_VERSION, wiki])
-            con.unregister("_rederived")
+                    "parser_version = ? FROM (SELECT unnest(?::BIGINT[]) AS rev_id, "
+                    "unnest(?::BIGINT[]) AS state_id, unnest(?::BOOLEAN[]) AS has_infobox) d "
+                    "WHERE revisions.wiki = ? AND revisions.rev_id = d.rev_id",
+                    [PARSER_VERSION, *([u[k] for u in updates] for k in ("rev_id", "state_id",
+                                                                         "has_infobox")), wiki])
             done += len(updates)
     return done
 
@@ -401,17 +400,15 @@ def record_issues(con: duckdb.DuckDBPyConnection, issues: Sequence[dict]) -> int
     many were added."""
     if not issues:
         return 0
-    import pandas as pd
-
     try:
         with transaction(con):
-            con.register("_new_issues", pd.DataFrame.from_records(list(issues)))
-            (added,) = con.execute(
-                "INSERT INTO revision_issues BY NAME SELECT * FROM _new_issues n WHERE NOT EXISTS ("
-                "SELECT 1 FROM revision_issues p WHERE p.wiki = n.wiki AND p.rev_id = n.rev_id "
-                "AND p.code = n.code AND p.message = n.message)").fetchone()
-        con.unregister("_new_issues")
-        return added
+            # Already there: the same issue about the same revision, from an earlier run.
+            repeated = set(con.execute(
+                "SELECT wiki, rev_id, code, message FROM revision_issues WHERE rev_id IN "
+                "(SELECT unnest(?::BIGINT[]))", [sorted({i["rev_id"] for i in issues})]).fetchall())
+            new = [i for i in issues
+                   if (i["wiki"], i["rev_id"], i["code"], i["message"]) not in repeated]
+            return append_rows(con, "revision_issues", new)
     except duckdb.Error as exc:
         raise LoadError(f"recording {len(issues)} parse issue(s) failed: "
                         f"{str(exc).strip().splitlines()[0]}") from exc

@@ -14,6 +14,7 @@ import logging
 import os
 import re
 import time
+import weakref
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
@@ -341,6 +342,48 @@ def insert_rows(
     con.execute(f"INSERT {'OR REPLACE ' if replace else ''}INTO {table} BY NAME SELECT * FROM {view}")
     con.unregister(view)
     return len(frame)
+
+
+def append_rows(con: duckdb.DuckDBPyConnection, table: str, rows: Sequence[dict]) -> int:
+    """Bulk-insert dict rows of plain Python values by column name, as one INSERT that unnests
+    one list parameter per column (the loader's path: no DataFrame, so pandas is not imported
+    and a batch's few rows per table cost a fraction of a millisecond instead of several).
+    The columns are every key of any row; a row without one gives NULL there."""
+    if not rows:
+        return 0
+    names = list(dict.fromkeys(name for row in rows for name in row))
+    types = _column_types(con, table)
+    try:
+        selected = ", ".join(f"unnest(${n}::{types[name]}[]) AS {_ident(name)}"
+                             for n, name in enumerate(names, start=1))
+    except KeyError as exc:
+        raise WarehouseError(f"{table} has no column {exc.args[0]!r}") from None
+    con.execute(f"INSERT INTO {table} BY NAME SELECT {selected}",
+                [[row.get(name) for row in rows] for name in names])
+    return len(rows)
+
+
+def _ident(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
+
+
+# connection → table → {column: type}: a DESCRIBE costs 0.6–2 ms, and a batch inserts into 11
+# tables. The schema is created when a connection opens (connect), before anything is appended; a
+# table changed later on the same connection is described again after forget_column_types(con).
+_COLUMN_TYPES: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+
+
+def _column_types(con: duckdb.DuckDBPyConnection, table: str) -> dict[str, str]:
+    """column name → DuckDB type of ``table`` (``db.table`` or a table of the current catalog)."""
+    tables = _COLUMN_TYPES.setdefault(con, {})
+    if table not in tables:
+        tables[table] = {name: kind for name, kind, *_ in con.execute(f"DESCRIBE {table}").fetchall()}
+    return tables[table]
+
+
+def forget_column_types(con: duckdb.DuckDBPyConnection) -> None:
+    """Describe every table again at the next append_rows on ``con`` (after an ALTER TABLE)."""
+    _COLUMN_TYPES.pop(con, None)
 
 
 def table_counts(con: duckdb.DuckDBPyConnection) -> dict[str, int]:
