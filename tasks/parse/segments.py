@@ -1,0 +1,185 @@
+"""A parameter value read line by line: each top-level line parsed and rendered once per exact text.
+
+An edit inside an infobox usually changes one line of one long parameter (a strength list of 22
+itemised parts, each with refs and flags). :func:`segmented_lines` splits the raw value at the
+newlines where nothing is open — no ``{…}``, ``[…]``, tag, comment, ``<nowiki>``, bold or italics
+spans them — parses and renders each piece once per exact text (:class:`SegmentMemo`), and joins
+the pieces' :class:`~tasks.parse.render.Line` lists as :func:`tasks.parse.render.split_lines`
+gives them for the whole value: block numbers are offset by the ``----`` seen before, and the refs
+each piece met are replayed in order onto the value's :class:`CitationIndex`. What reads across
+lines (figures, totals, belligerent headings) still runs on the joined lines.
+
+The scanner is conservative: where it is unsure whether something stays open it does not split,
+and a piece that cannot be rendered makes the caller take the whole-value path. Tests assert both
+give the same lines on every corpus parameter and on random one-line edits of them
+(tests/test_segments.py).
+"""
+
+from __future__ import annotations
+
+import re
+from collections import OrderedDict
+from dataclasses import replace
+
+import mwparserfromhell
+
+from tasks.parse.citations import CitationIndex, ref_entry
+from tasks.parse.render import Line, split_lines
+
+_TOKEN_RE = re.compile(r"<!--.*?(?:-->|\Z)|<nowiki\b[^>]*>.*?(?:</nowiki\s*>|\Z)|"
+                       r"<(/?)([A-Za-z][\w-]*)\b[^<>]*?(/?)>|[{}]|[\[\]]|'{2,}|\n",
+                       re.DOTALL | re.IGNORECASE)
+# Tags that never hold content (mwparserfromhell's "single only" tags).
+_VOID_TAGS = {"br", "wbr", "hr", "meta", "link", "img"}
+# Only worth splitting a value with at least this many newlines.
+_MIN_NEWLINES = 2
+
+
+def split_segments(raw: str) -> list[str] | None:
+    """The value cut at its top-level newlines (the newlines dropped), or None if it has none."""
+    if raw.count("\n") < _MIN_NEWLINES:
+        return None
+    cuts: list[int] = []
+    braces = brackets = 0
+    tags: dict[str, int] = {}
+    open_tags = 0
+    ticks: list[tuple[int, tuple[int, int, int]]] = []  # apostrophe runs of the current piece
+    for match in _TOKEN_RE.finditer(raw):
+        token = match.group(0)
+        first = token[0]
+        if first == "\n":
+            if braces or brackets or open_tags:
+                continue
+            if not _ticks_paired(ticks):
+                break  # bold or italics may run on: no more cuts
+            cuts.append(match.start())
+            ticks = []
+        elif first == "{":
+            braces += 1
+        elif first == "}":
+            braces = max(0, braces - 1)
+        elif first == "[":
+            brackets += 1
+        elif first == "]":
+            brackets = max(0, brackets - 1)
+        elif first == "'":
+            ticks.append((len(token), (braces, brackets, open_tags)))
+        elif match.group(2) is not None:
+            name = match.group(2).lower()
+            if name in _VOID_TAGS or match.group(3):
+                continue
+            if match.group(1):
+                if tags.get(name):
+                    tags[name] -= 1
+                    open_tags -= 1
+            else:
+                tags[name] = tags.get(name, 0) + 1
+                open_tags += 1
+        elif token.startswith("<!--") and not token.endswith("-->"):
+            break  # an unclosed comment hides the rest
+        elif token.lower().startswith("<nowiki") and not re.search(r"</nowiki\s*>\Z", token, re.I):
+            break
+    if not cuts:
+        return None
+    pieces = []
+    start = 0
+    for cut in cuts:
+        pieces.append(raw[start:cut])
+        start = cut + 1
+    pieces.append(raw[start:])
+    return pieces
+
+
+def _ticks_paired(ticks: list[tuple[int, tuple[int, int, int]]]) -> bool:
+    """Bold/italics open and closed on the piece: runs of '' ''' ''''' in equal pairs, each pair
+    at one nesting level."""
+    if not ticks:
+        return True
+    if len(ticks) % 2:
+        return False
+    for i in range(0, len(ticks), 2):
+        (n1, level1), (n2, level2) = ticks[i], ticks[i + 1]
+        if n1 != n2 or n1 not in (2, 3, 5) or level1 != level2:
+            return False
+    return True
+
+
+class _Recorder:
+    """Stands for a CitationIndex while a piece is rendered: notes each ref to replay later."""
+
+    def __init__(self):
+        self.entries: list[tuple[str, str | None, bool]] = []
+
+    def add(self, node) -> str:
+        entry = ref_entry(node)
+        self.entries.append(entry)
+        return entry[0]
+
+
+class _Failed:
+    """A piece whose rendering raised: the whole value must be read instead."""
+
+
+_FAILED = _Failed()
+
+
+class SegmentMemo:
+    """Rendered pieces by (exact text, refs recorded or not): (lines, blocks, ref entries).
+    Bounded LRU; the lines are shared: read, never change."""
+
+    def __init__(self, max_entries: int = 4096):
+        self.max_entries = max_entries
+        self._entries: OrderedDict = OrderedDict()
+        self.hits = 0
+        self.misses = 0
+
+    def clear(self) -> None:
+        self._entries.clear()
+
+    def render(self, piece: str, with_refs: bool):
+        key = (piece, with_refs)
+        found = self._entries.get(key)
+        if found is not None:
+            self._entries.move_to_end(key)
+            self.hits += 1
+            return found
+        self.misses += 1
+        recorder = _Recorder() if with_refs else None
+        try:
+            lines, blocks = _render_piece(piece, recorder)
+            found = (lines, blocks, tuple(recorder.entries) if recorder is not None else ())
+        except (RecursionError, ValueError, TypeError, IndexError, KeyError, AttributeError):
+            found = _FAILED
+        self._entries[key] = found
+        if len(self._entries) > self.max_entries:
+            self._entries.popitem(last=False)
+        return found
+
+
+def _render_piece(piece: str, recorder: _Recorder | None) -> tuple[tuple[Line, ...], int]:
+    """Lines of one piece (blocks from 0) and how many blocks it advances."""
+    lines, blocks = split_lines(mwparserfromhell.parse(piece), recorder, with_blocks=True)
+    return tuple(lines), blocks
+
+
+def segmented_lines(raw: str, citations: CitationIndex | None, memo: SegmentMemo) -> list[Line] | None:
+    """split_lines(mwparserfromhell.parse(raw), citations), piece by piece; None when the value
+    does not split or a piece cannot be rendered (then ``citations`` is left untouched)."""
+    pieces = split_segments(raw)
+    if pieces is None:
+        return None
+    rendered = [memo.render(piece, citations is not None) for piece in pieces]
+    if any(found is _FAILED for found in rendered):
+        return None
+    out: list[Line] = []
+    block = 0
+    for lines, blocks, entries in rendered:
+        if block:
+            out.extend(replace(line, block=line.block + block) for line in lines)
+        else:
+            out.extend(lines)
+        block += blocks
+        if citations is not None:
+            for entry in entries:
+                citations.add_entry(*entry)
+    return out
