@@ -105,3 +105,16 @@ def test_random_one_line_edits_read_the_same_piece_by_piece(lang, path):
             lines[i] = rng.choice(INSERTS)
         split += _assert_same("\n".join(lines), memo, text)
     assert split > 0
+
+
+def test_line_quantities_memo_answers_like_a_fresh_reading():
+    from tasks.parse.conflict import figures
+    from tasks.parse.conflict.numbers import find_quantities
+
+    rng = random.Random(3)
+    lines = [line for lang, path in FILES[::4] for line in read_corpus_text(path).split("\n")
+             if any(ch.isdigit() for ch in line)][:3000]
+    assert len(lines) > 500
+    for line in lines:
+        for limit in (rng.randrange(1, 4), 5000, rng.randrange(1, 4)):
+            assert figures._quantities(line, "zh", limit) == find_quantities(line, "zh", limit=limit)
