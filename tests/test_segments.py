@@ -118,3 +118,10 @@ def test_line_quantities_memo_answers_like_a_fresh_reading():
     for line in lines:
         for limit in (rng.randrange(1, 4), 5000, rng.randrange(1, 4)):
             assert figures._quantities(line, "zh", limit) == find_quantities(line, "zh", limit=limit)
+
+
+def test_a_closer_inside_a_ref_or_a_link_label_closes_nothing():
+    assert split_segments("{{a|<ref>}}</ref>\nb}}\nc\nd") == ["{{a|<ref>}}</ref>\nb}}", "c", "d"]
+    assert split_segments("{{a|[[b|}}]]\nc}}\nd\ne") == ["{{a|[[b|}}]]\nc}}", "d", "e"]
+    for raw in ("{{a|<ref>}}</ref>\nb}}\nc\nd", "{{a|[[b|}}]]\nc}}\nd\ne"):
+        assert _assert_same(raw, SegmentMemo())

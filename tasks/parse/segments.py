@@ -27,8 +27,9 @@ from tasks.parse.citations import CitationIndex, ref_entry
 from tasks.parse.render import Line, split_lines
 
 _TOKEN_RE = re.compile(r"<!--.*?(?:-->|\Z)|<nowiki\b[^>]*>.*?(?:</nowiki\s*>|\Z)|"
-                       r"<(/?)([A-Za-z][\w-]*)\b[^<>]*?(/?)>|[{}]|[\[\]]|'{2,}|\n",
+                       r"<(/?)([A-Za-z][\w-]*)\b[^<>]*?(/?)>|\{\{|\}\}|\[\[|\]\]|[\[\]]|'{2,}|\n",
                        re.DOTALL | re.IGNORECASE)
+_CLOSERS = {"}}": "{{", "]]": "[[", "]": "["}
 # Tags that never hold content (mwparserfromhell's "single only" tags).
 _VOID_TAGS = {"br", "wbr", "hr", "meta", "link", "img"}
 # Only worth splitting a value with at least this many newlines.
@@ -36,45 +37,40 @@ _MIN_NEWLINES = 2
 
 
 def split_segments(raw: str) -> list[str] | None:
-    """The value cut at its top-level newlines (the newlines dropped), or None if it has none."""
+    """The value cut at its top-level newlines (the newlines dropped), or None if it has none.
+
+    What is open is a stack, as in the parser: a closer ends only the innermost opener of its
+    kind (``}}`` inside a ``<ref>`` or a link's label ends nothing); any other closer is text."""
     if raw.count("\n") < _MIN_NEWLINES:
         return None
     cuts: list[int] = []
-    braces = brackets = 0
-    tags: dict[str, int] = {}
-    open_tags = 0
-    ticks: list[tuple[int, tuple[int, int, int]]] = []  # apostrophe runs of the current piece
+    stack: list[str] = []  # "{{", "[[", "[" or a tag name, innermost last
+    ticks: list[tuple[int, tuple[str, ...]]] = []  # apostrophe runs since the last cut
     for match in _TOKEN_RE.finditer(raw):
         token = match.group(0)
         first = token[0]
         if first == "\n":
-            if braces or brackets or open_tags:
+            if stack:
                 continue
             if not _ticks_paired(ticks):
                 break  # bold or italics may run on: no more cuts
             cuts.append(match.start())
             ticks = []
-        elif first == "{":
-            braces += 1
-        elif first == "}":
-            braces = max(0, braces - 1)
-        elif first == "[":
-            brackets += 1
-        elif first == "]":
-            brackets = max(0, brackets - 1)
+        elif token in ("{{", "[[", "["):
+            stack.append(token)
+        elif token in _CLOSERS:
+            if stack and stack[-1] == _CLOSERS[token]:
+                stack.pop()
         elif first == "'":
-            ticks.append((len(token), (braces, brackets, open_tags)))
+            ticks.append((len(token), tuple(stack)))
         elif match.group(2) is not None:
             name = match.group(2).lower()
             if name in _VOID_TAGS or match.group(3):
                 continue
-            if match.group(1):
-                if tags.get(name):
-                    tags[name] -= 1
-                    open_tags -= 1
-            else:
-                tags[name] = tags.get(name, 0) + 1
-                open_tags += 1
+            if not match.group(1):
+                stack.append(name)
+            elif stack and stack[-1] == name:
+                stack.pop()
         elif token.startswith("<!--") and not token.endswith("-->"):
             break  # an unclosed comment hides the rest
         elif token.lower().startswith("<nowiki") and not re.search(r"</nowiki\s*>\Z", token, re.I):
@@ -90,7 +86,7 @@ def split_segments(raw: str) -> list[str] | None:
     return pieces
 
 
-def _ticks_paired(ticks: list[tuple[int, tuple[int, int, int]]]) -> bool:
+def _ticks_paired(ticks: list[tuple[int, tuple[str, ...]]]) -> bool:
     """Bold/italics open and closed on the piece: runs of '' ''' ''''' in equal pairs, each pair
     at one nesting level."""
     if not ticks:
