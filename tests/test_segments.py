@@ -125,3 +125,12 @@ def test_a_closer_inside_a_ref_or_a_link_label_closes_nothing():
     assert split_segments("{{a|[[b|}}]]\nc}}\nd\ne") == ["{{a|[[b|}}]]\nc}}", "d", "e"]
     for raw in ("{{a|<ref>}}</ref>\nb}}\nc\nd", "{{a|[[b|}}]]\nc}}\nd\ne"):
         assert _assert_same(raw, SegmentMemo())
+
+
+def test_the_memo_stays_within_its_character_budget():
+    memo = SegmentMemo(max_chars=800)
+    for i in range(50):
+        memo.render(f"{{{{flag|Chad}}}} {i * 37:,} troops" + "x" * 60, True)
+        assert memo._chars <= 800
+    memo.render("y" * 5000, True)  # over an eighth of the budget: rendered, not kept
+    assert memo._chars <= 800 and ("y" * 5000, True) not in memo._entries

@@ -121,16 +121,22 @@ _FAILED = _Failed()
 
 class SegmentMemo:
     """Rendered pieces by (exact text, refs recorded or not): (lines, blocks, ref entries).
-    Bounded LRU; the lines are shared: read, never change."""
 
-    def __init__(self, max_entries: int = 4096):
+    An LRU bounded in entries and in the characters of the pieces it holds (a line holds about
+    three times its piece), so a hostile history of huge values keeps memory flat. The lines are
+    shared: read, never change."""
+
+    def __init__(self, max_entries: int = 4096, max_chars: int = 4_000_000):
         self.max_entries = max_entries
+        self.max_chars = max_chars
         self._entries: OrderedDict = OrderedDict()
+        self._chars = 0
         self.hits = 0
         self.misses = 0
 
     def clear(self) -> None:
         self._entries.clear()
+        self._chars = 0
 
     def render(self, piece: str, with_refs: bool):
         key = (piece, with_refs)
@@ -146,9 +152,12 @@ class SegmentMemo:
             found = (lines, blocks, tuple(recorder.entries) if recorder is not None else ())
         except (RecursionError, ValueError, TypeError, IndexError, KeyError, AttributeError):
             found = _FAILED
-        self._entries[key] = found
-        if len(self._entries) > self.max_entries:
-            self._entries.popitem(last=False)
+        if len(piece) <= self.max_chars // 8:
+            self._entries[key] = found
+            self._chars += len(piece)
+            while len(self._entries) > self.max_entries or self._chars > self.max_chars:
+                (old_piece, _refs), _found = self._entries.popitem(last=False)
+                self._chars -= len(old_piece)
         return found
 
 

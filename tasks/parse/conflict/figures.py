@@ -41,6 +41,7 @@ _WORDS_WINDOW = 300
 # of a history; a bounded memo (oldest out first).
 _QUANTITIES: OrderedDict[tuple[str, str | None], tuple[list[Quantity], bool]] = OrderedDict()
 _QUANTITIES_MAX = 8192
+_QUANTITIES_MAX_LINE = 1000
 
 
 def _quantities(text: str, lang: str | None, limit: int) -> list[Quantity]:
@@ -56,6 +57,8 @@ def _quantities(text: str, lang: str | None, limit: int) -> list[Quantity]:
             pass
         return held[0][:limit]
     found = find_quantities(text, lang, limit=limit)
+    if len(text) > _QUANTITIES_MAX_LINE:
+        return found  # a huge line is not kept: the memo's memory stays bounded
     _QUANTITIES[key] = (found, len(found) < limit)
     if len(_QUANTITIES) > _QUANTITIES_MAX:
         _QUANTITIES.popitem(last=False)
