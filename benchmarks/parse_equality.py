@@ -6,7 +6,8 @@ Every revision is read by the ParseCache as the pipeline uses it (segment memo o
 ParseCache without the segment memo (every value parsed whole); of the revisions the cache really
 computes (misses), every ``--every``-th, up to ``--full`` of them, is also compared with
 tasks.parse.slow.parse_revision (about a second each on a 40 KB revision).
-A reading is compared by value (dataclass equality), by its content ids (state id, value ids)
+The full parse runs with the line memos of tasks.parse.conflict.figures switched off (quantities
+and categories read afresh), so it is the plain reading. A reading is compared by value (dataclass equality), by its content ids (state id, value ids)
 and by the repr of its rows (key order included). Prints the mismatch counts; exit 1 if any.
 """
 
@@ -17,6 +18,8 @@ import sys
 import time
 
 from tasks.parse import ParseCache
+from tasks.parse.conflict import figures
+from tasks.parse.conflict.numbers import find_quantities
 from tasks.parse.slow import parse_revision
 from tasks.sources.dump import read_dump
 
@@ -27,6 +30,17 @@ def _same(a, b) -> bool:
             == [f.value_id for box in b.infoboxes for f in box.fields]
             and repr(a.infoboxes) == repr(b.infoboxes) and repr(a.issues) == repr(b.issues)
             and repr(a.own_issues) == repr(b.own_issues))
+
+
+def _plain_parse(text: str, lang: str | None):
+    """tasks.parse.slow.parse_revision without any memo of figures.py."""
+    memo_quantities, memo_category = figures._quantities, figures.number_category
+    figures._quantities = lambda line, line_lang, limit: find_quantities(line, line_lang, limit=limit)
+    figures.number_category = memo_category.__wrapped__
+    try:
+        return parse_revision(text, lang)
+    finally:
+        figures._quantities, figures.number_category = memo_quantities, memo_category
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -53,7 +67,7 @@ def main(argv: list[str] | None = None) -> int:
             computed += cache.misses > misses
             if cache.misses > misses and computed % args.every == 0 and full_checked < args.full:
                 full_checked += 1
-                if not _same(parsed, parse_revision(rev.text, page.site.lang)):
+                if not _same(parsed, _plain_parse(rev.text, page.site.lang)):
                     vs_full += 1
                     print(f"mismatch (full parse) rev {rev.rev_id}", file=sys.stderr)
     print(f"revisions: {revisions}")
