@@ -133,17 +133,12 @@ class CitationIndex:
 
     def add(self, node: Tag) -> str:
         """Record a <ref> tag; return its name (or a generated id for an unnamed ref)."""
-        name = None
-        for attr in node.attributes:
-            if str(attr.name).strip().lower() == "name":
-                name = str(attr.value).strip() if attr.value is not None else None
-        content = str(node.contents) if node.contents is not None and not node.self_closing else None
-        if content is not None and not content.strip():
-            content = None
-        if name is None:
-            if content is None:
-                return "anon-empty"
-            name = "anon-" + hashlib.sha1(content.encode("utf-8")).hexdigest()[:10]
+        return self.add_entry(*ref_entry(node))
+
+    def add_entry(self, name: str, content: str | None, recorded: bool = True) -> str:
+        """Record a ref already read by :func:`ref_entry` (the segment memo replays these)."""
+        if not recorded:
+            return name
         if name in self.rows and self.rows[name]["raw"] is not None:
             return name
         if content is None:
@@ -151,3 +146,20 @@ class CitationIndex:
             content = self.definitions().get(name)
         self.rows[name] = citation_row(name, content)
         return name
+
+
+def ref_entry(node: Tag) -> tuple[str, str | None, bool]:
+    """(name, content, recorded) of a <ref> tag, whatever the index holds: an unnamed ref gets a
+    generated id; an empty unnamed ref is "anon-empty" and is not recorded."""
+    name = None
+    for attr in node.attributes:
+        if str(attr.name).strip().lower() == "name":
+            name = str(attr.value).strip() if attr.value is not None else None
+    content = str(node.contents) if node.contents is not None and not node.self_closing else None
+    if content is not None and not content.strip():
+        content = None
+    if name is None:
+        if content is None:
+            return "anon-empty", None, False
+        name = "anon-" + hashlib.sha1(content.encode("utf-8")).hexdigest()[:10]
+    return name, content, True

@@ -32,6 +32,8 @@ from tasks.parse.citations import (
 from tasks.parse.conflict import read_value
 from tasks.parse.model import ParsedField, ParsedInfobox, ParsedRevision, make_issue
 from tasks.parse.names import is_conflict_template, is_infobox_name
+from tasks.parse.render import split_lines
+from tasks.parse.segments import SegmentMemo, segmented_lines
 
 _TOKEN_RE = re.compile(r"<!--.*?(?:-->|\Z)|<nowiki\b[^>]*>.*?</nowiki\s*>|<ref\b[^>/]*/>|"
                        r"<ref\b[^>]*>.*?</ref\s*>|\{\{|\}\}|\[\[|\]\]|\||=",
@@ -135,14 +137,18 @@ class FieldMemo:
     reverts, and holds ~15 MB instead of ~60 MB; measured in docs/BENCHMARKS.md).
     """
 
-    def __init__(self, max_entries: int = 256):
+    def __init__(self, max_entries: int = 256, segments: bool = True):
         self.max_entries = max_entries
         self._entries: OrderedDict = OrderedDict()
         self.hits = 0
         self.misses = 0
+        # Lines of long values by exact text (tasks.parse.segments): an edit re-reads one line.
+        self.segments = SegmentMemo() if segments else None
 
     def clear(self) -> None:
         self._entries.clear()
+        if self.segments is not None:
+            self.segments.clear()
 
     def get(self, key):
         found = self._entries.get(key)
@@ -156,6 +162,15 @@ class FieldMemo:
         self._entries[key] = value
         if len(self._entries) > self.max_entries:
             self._entries.popitem(last=False)
+
+
+def _lines(value_raw: str, citations: CitationIndex | None, segments: SegmentMemo | None) -> list:
+    """The value's lines, piece by piece when it splits (tasks.parse.segments), else whole
+    (always whole with ``segments`` None: the comparison in benchmarks/parse_equality.py)."""
+    lines = segmented_lines(value_raw, citations, segments) if segments is not None else None
+    if lines is None:
+        lines = split_lines(mwparserfromhell.parse(value_raw), citations)
+    return lines
 
 
 class _Article:
@@ -189,7 +204,8 @@ def _field(memo: FieldMemo, template: str, kind: str, name_raw: str, value_raw: 
     entry = memo.get(key)
     if entry is None:
         citations = CitationIndex(article.text, shared=NO_DEFINITIONS) if conflict else None
-        reading = read_value(name, mwparserfromhell.parse(value_raw), lang, conflict, citations)
+        reading = read_value(name, value_raw, lang, conflict, citations,
+                             lines_of=lambda used: _lines(value_raw, used, memo.segments))
         base = ParsedField(name, value_raw, reading.text, reading.belligerents, reading.figures,
                            list(citations.rows.values()) if citations is not None else [],
                            reading.issues)

@@ -240,16 +240,17 @@ class _Renderer:
             self.add_raw(str(node))
 
 
-def split_lines(value, citations: CitationIndex | None = None) -> list[Line]:
+def split_lines(value, citations: CitationIndex | None = None, with_blocks: bool = False):
     """The lines of a parameter value (a Wikicode), in order, with their block numbers.
 
     With ``citations``, each ``<ref>`` is recorded there (and resolved against the article);
-    without, refs are only marked.
+    without, refs are only marked. With ``with_blocks``: (lines, number of ``----`` met), so
+    that pieces of one value can be joined (tasks.parse.segments).
     """
     renderer = _Renderer(citations)
     renderer.walk(value)
     renderer.finish()
-    return renderer.lines
+    return (renderer.lines, renderer.block) if with_blocks else renderer.lines
 
 
 def render_text(lines: list[Line]) -> str:

@@ -43,17 +43,20 @@ class FieldReading:
 
 
 def read_value(name: str, code, lang: str | None, conflict_box: bool,
-               citations: CitationIndex | None) -> FieldReading:
+               citations: CitationIndex | None, lines_of=None) -> FieldReading:
     """Read one parameter value (a parsed Wikicode) of an infobox.
 
     In a military-conflict infobox, a parameter that carries belligerents or figures is also read
     for them, and its refs are recorded in ``citations``; every other parameter only gives text.
+    ``lines_of(citations)``, when given, stands for ``split_lines(code, citations)`` (the fast
+    path renders a value piece by piece, tasks.parse.segments; ``code`` may then be its raw text).
     """
     mapped = canonical_field(name, lang) if conflict_box else None
     if mapped is not None and mapped[1] == "commander":
         mapped = None
     try:
-        lines = split_lines(code, citations if mapped is not None else None)
+        used = citations if mapped is not None else None
+        lines = lines_of(used) if lines_of is not None else split_lines(code, used)
         reading = FieldReading(render_text(lines))
         if mapped is None:
             return reading

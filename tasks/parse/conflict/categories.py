@@ -161,6 +161,7 @@ def default_category(role: str) -> str:
     return {"strength": "troops", "units": "troops", "casualties": "casualties"}.get(role, "other")
 
 
+@lru_cache(maxsize=65536)  # a pure function of its strings; the same words recur in every revision
 def number_category(role: str, after: str, before: str, lead: str = "", context: str = "",
                     inherit: str | None = None) -> str:
     """The category of one number from, in order: a measure word right after it; its own words

@@ -13,6 +13,7 @@ Words instead of numbers (多人, many, unknown) give a figure with NULL low/hig
 from __future__ import annotations
 
 import re
+from collections import OrderedDict
 
 from tasks.parse.conflict.categories import number_category, read_words, split_between
 from tasks.parse.conflict.numbers import Quantity, find_quantities
@@ -34,6 +35,34 @@ _MAX_LINE_COPIES = 20
 MAX_FIGURES_PER_FIELD = 5000
 # The words that say what a number counts stand beside it: at most this many characters are read.
 _WORDS_WINDOW = 300
+
+
+# Quantities of a line by (text, lang): (found, complete). The same lines recur in every revision
+# of a history; a bounded memo (oldest out first).
+_QUANTITIES: OrderedDict[tuple[str, str | None], tuple[list[Quantity], bool]] = OrderedDict()
+_QUANTITIES_MAX = 8192
+_QUANTITIES_MAX_LINE = 1000
+
+
+def _quantities(text: str, lang: str | None, limit: int) -> list[Quantity]:
+    """find_quantities(text, lang, limit=limit), read once per line text. A reading that stopped
+    before its limit found them all, so it answers any limit; one cut at its limit answers
+    limits up to it."""
+    key = (text, lang)
+    held = _QUANTITIES.get(key)
+    if held is not None and (held[1] or limit <= len(held[0])):
+        try:
+            _QUANTITIES.move_to_end(key)
+        except KeyError:  # dropped meanwhile by another thread: the reading still stands
+            pass
+        return held[0][:limit]
+    found = find_quantities(text, lang, limit=limit)
+    if len(text) > _QUANTITIES_MAX_LINE:
+        return found  # a huge line is not kept: the memo's memory stays bounded
+    _QUANTITIES[key] = (found, len(found) < limit)
+    if len(_QUANTITIES) > _QUANTITIES_MAX:
+        _QUANTITIES.popitem(last=False)
+    return found[:limit]
 
 
 def _paren_flags(text: str, positions: list[int]) -> list[bool]:
@@ -103,7 +132,7 @@ def field_figures(field: str, role: str, side: int | None, lines: list[Line],
             break
         text = line.text
         plain = line.plain
-        quantities = find_quantities(text, lang, limit=room)
+        quantities = _quantities(text, lang, room)
         vague = [m for m in _VAGUE_RE.finditer(text)
                  if not any(q.start <= m.start() < q.end for q in quantities)]
         has_total_word = bool(_TOTAL_RE.search(plain))

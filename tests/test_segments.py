@@ -1,0 +1,136 @@
+"""A value rendered piece by piece (tasks.parse.segments) gives exactly the lines, blocks and refs
+of the whole value: on every parameter of every template of the real corpus, and on random
+one-line edits of them."""
+
+from __future__ import annotations
+
+import random
+
+import mwparserfromhell
+import pytest
+
+from benchmarks.accuracy import corpus_files, read_corpus_text
+from tasks.parse.citations import NO_DEFINITIONS, CitationIndex
+from tasks.parse.render import split_lines
+from tasks.parse.segments import SegmentMemo, segmented_lines, split_segments
+
+FILES = [(lang, path) for lang, paths in corpus_files().items() for path in paths]
+INSERTS = ["，并补充了背景资料", " 1,200 troops", "{{", "}}", "[[", "]]", "[", "]", "<ref>", "</ref>",
+           "<ref name=x/>", "<!--", "-->", "<nowiki>", "''", "'''", "<small>", "</small>", "<br />",
+           "----", "\n", "\n*", "\n----\n", "{{flag|Chad}}", "<ref name=\"a\">{{cite web|url=u}}</ref>",
+           "'''支持：'''", "{{Collapsible list|title=x|a\n|b}}", "\n;", ":", "=", "|"]
+
+
+def _values(text: str) -> list[str]:
+    """Every parameter value of every template in the text (nested ones too)."""
+    code = mwparserfromhell.parse(text)
+    return [str(param.value) for template in code.filter_templates() for param in template.params]
+
+
+def _whole(raw: str, with_refs: bool, article: str):
+    citations = CitationIndex(article, shared=NO_DEFINITIONS) if with_refs else None
+    try:
+        lines = split_lines(mwparserfromhell.parse(raw), citations)
+    except RecursionError:
+        return None
+    return lines, citations
+
+
+def _assert_same(raw: str, memo: SegmentMemo, article: str = "") -> bool:
+    """Segmented == whole for one value (with and without refs recorded); True if it split."""
+    split = False
+    for with_refs in (True, False):
+        citations = CitationIndex(article, shared=NO_DEFINITIONS) if with_refs else None
+        lines = segmented_lines(raw, citations, memo)
+        if lines is None:
+            assert citations is None or (not citations.rows and not citations.resolved)
+            continue
+        split = True
+        whole = _whole(raw, with_refs, article)
+        assert whole is not None, raw[:200]
+        whole_lines, whole_citations = whole
+        assert lines == whole_lines, raw[:300]
+        if with_refs:
+            assert list(citations.rows.items()) == list(whole_citations.rows.items())
+            assert citations.resolved == whole_citations.resolved
+    return split
+
+
+def test_split_keeps_every_character_but_the_cut_newlines():
+    raw = "{{flag|Chad}} 2,000<ref>a\nb</ref>\n'''EU:'''\n{{Collapsible list|\n* x\n}}\ny"
+    pieces = split_segments(raw)
+    assert pieces == ["{{flag|Chad}} 2,000<ref>a\nb</ref>", "'''EU:'''",
+                      "{{Collapsible list|\n* x\n}}", "y"]
+    assert "\n".join(pieces) == raw
+
+
+def test_open_bold_or_comment_stops_the_cuts():
+    assert split_segments("a\n'''b\nc'''\nd\ne") == ["a", "'''b\nc'''\nd\ne"]
+    assert split_segments("a\n<!-- b\nc\nd") == ["a", "<!-- b\nc\nd"]
+
+
+@pytest.mark.parametrize("lang, path", FILES, ids=[f"{lang}/{p.stem}" for lang, p in FILES])
+def test_every_corpus_value_reads_the_same_piece_by_piece(lang, path):
+    text = read_corpus_text(path)
+    memo = SegmentMemo()
+    for raw in _values(text):
+        _assert_same(raw, memo, text)
+
+
+@pytest.mark.parametrize("lang, path", FILES, ids=[f"{lang}/{p.stem}" for lang, p in FILES])
+def test_random_one_line_edits_read_the_same_piece_by_piece(lang, path):
+    text = read_corpus_text(path)
+    values = [raw for raw in _values(text) if raw.count("\n") >= 3]
+    if not values:
+        pytest.skip("no multi-line value")
+    rng = random.Random(path.name)
+    memo = SegmentMemo()
+    split = 0
+    for _ in range(120):
+        raw = rng.choice(values)
+        lines = raw.split("\n")
+        i = rng.randrange(len(lines))
+        roll = rng.random()
+        if roll < 0.5:
+            pos = rng.randrange(len(lines[i]) + 1)
+            lines[i] = lines[i][:pos] + rng.choice(INSERTS) + lines[i][pos:]
+        elif roll < 0.65:
+            pos = rng.randrange(len(lines[i]) + 1)
+            lines[i] = lines[i][:pos] + lines[i][pos + rng.randrange(1, 20):]
+        elif roll < 0.8:
+            lines.insert(i, lines[rng.randrange(len(lines))])
+        elif roll < 0.9:
+            del lines[i]
+        else:
+            lines[i] = rng.choice(INSERTS)
+        split += _assert_same("\n".join(lines), memo, text)
+    assert split > 0
+
+
+def test_line_quantities_memo_answers_like_a_fresh_reading():
+    from tasks.parse.conflict import figures
+    from tasks.parse.conflict.numbers import find_quantities
+
+    rng = random.Random(3)
+    lines = [line for lang, path in FILES[::4] for line in read_corpus_text(path).split("\n")
+             if any(ch.isdigit() for ch in line)][:3000]
+    assert len(lines) > 500
+    for line in lines:
+        for limit in (rng.randrange(1, 4), 5000, rng.randrange(1, 4)):
+            assert figures._quantities(line, "zh", limit) == find_quantities(line, "zh", limit=limit)
+
+
+def test_a_closer_inside_a_ref_or_a_link_label_closes_nothing():
+    assert split_segments("{{a|<ref>}}</ref>\nb}}\nc\nd") == ["{{a|<ref>}}</ref>\nb}}", "c", "d"]
+    assert split_segments("{{a|[[b|}}]]\nc}}\nd\ne") == ["{{a|[[b|}}]]\nc}}", "d", "e"]
+    for raw in ("{{a|<ref>}}</ref>\nb}}\nc\nd", "{{a|[[b|}}]]\nc}}\nd\ne"):
+        assert _assert_same(raw, SegmentMemo())
+
+
+def test_the_memo_stays_within_its_character_budget():
+    memo = SegmentMemo(max_chars=800)
+    for i in range(50):
+        memo.render(f"{{{{flag|Chad}}}} {i * 37:,} troops" + "x" * 60, True)
+        assert memo._chars <= 800
+    memo.render("y" * 5000, True)  # over an eighth of the budget: rendered, not kept
+    assert memo._chars <= 800 and ("y" * 5000, True) not in memo._entries
