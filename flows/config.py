@@ -17,7 +17,7 @@
     timezone = "UTC"
     wiki = "zh"                               # or: dump = "path/to/export.xml.bz2"
     titles = []                               # empty: the tracked titles (and discoveries) of that wiki
-    batch_size = 50                           # revisions per load transaction
+    batch_size = 1000                         # at most this many revisions per load transaction (and ≤ 8 MB of text)
     description = "…"
 
     [severities]                              # override expectations/severities.toml
