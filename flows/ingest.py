@@ -487,7 +487,7 @@ def _run_end(exc: BaseException, failure: BaseException) -> tuple[str, str]:
     """(runs.status, runs.message) of a run stopped by ``exc``, reported as ``failure`` (a
     LoadError wrapping a DuckDB error). The signal is looked for in ``exc``'s chain: ``failure``
     is not linked to it yet, and a SIGTERM that lands inside a DuckDB call surfaces as DuckDB's
-    own error (its InterruptException), which must still count as a stop, not a failure."""
+    own error (see _ended_by), which must still count as a stop, not a failure."""
     status, message = _ended_by(exc)
     if status == "failed" and isinstance(failure, PipelineError):
         message = str(failure)
