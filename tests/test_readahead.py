@@ -114,3 +114,35 @@ def test_the_ingest_reads_a_big_dump_ahead_with_the_same_result(two_page_history
         con.close()
     assert len(used) == 1  # only the second run read ahead
     assert results["ahead"] == results["in process"] and len(results["ahead"]) == 120
+
+
+def test_the_reader_ends_when_the_ingest_is_killed(two_page_history, tmp_path):
+    """kill -9 of the process reading ahead (no cleanup code runs): the reader meets a closed pipe
+    and ends by itself."""
+    import signal
+    import subprocess
+    import sys
+
+    script = tmp_path / "consume.py"
+    script.write_text(
+        "import os, sys, time\n"
+        "from tasks.sources import readahead\n"
+        "readahead.QUEUE_FRAMES = 1  # the reader must be blocked on the pipe, not done\n"
+        "pages = readahead.read_dump_ahead(sys.argv[1])\n"
+        "next(next(pages).revisions)\n"
+        "print('reading', flush=True)\n"
+        "time.sleep(600)\n", encoding="utf-8")
+    proc = subprocess.Popen([sys.executable, str(script), str(two_page_history)],
+                            stdout=subprocess.PIPE, text=True)
+    try:
+        assert proc.stdout.readline().strip() == "reading"
+        readers = [c for c in psutil.Process(proc.pid).children()
+                   if "tasks.sources.readahead" in " ".join(c.cmdline())]
+        assert len(readers) == 1
+        time.sleep(2)
+        assert readers[0].is_running() and readers[0].status() != psutil.STATUS_ZOMBIE
+    finally:
+        proc.send_signal(signal.SIGKILL)
+        proc.wait()
+    _gone, alive = psutil.wait_procs(readers, timeout=60)
+    assert not alive, [p.cmdline() for p in alive]
