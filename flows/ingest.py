@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 import os
+import signal
 import time
 import uuid
 from collections import Counter, deque
@@ -22,7 +23,7 @@ from prefect.cache_policies import NO_CACHE
 from prefect.utilities.annotations import quote
 
 from flows import progress
-from flows.signals import signals_deferred
+from flows.signals import signals_deferred, signals_noted
 from tasks.load import (
     batch_rows,
     describe_duckdb_error,
@@ -375,6 +376,8 @@ def ingest(
     counts = {k: 0 for k in ("n_pages", "n_revisions_read", "n_revisions_loaded", "n_revisions_skipped",
                              "n_without_infobox", "n_infoboxes", "n_fields", "n_figures", "n_issues")}
     validator = None
+    noting = signals_noted()
+    received = noting.__enter__()  # left in the finally below
     try:
         # Validation runs in a process of its own, started now so that it imports Great
         # Expectations on the other core while this one loads (flows/validation.py).
@@ -462,14 +465,18 @@ def ingest(
         # A DuckDB error outside a batch's load still becomes one line with DuckDB's reason.
         failure = (LoadError(describe_duckdb_error(con, exc, "the run"))
                    if isinstance(exc, duckdb.Error) else exc)
-        status, message = _run_end(exc, failure)
+        status, message = _run_end(exc, failure, received)
         message = message.strip().splitlines()[0] if message.strip() else type(failure).__name__
         with signals_deferred():  # a second signal (serve's shutdown) must not cut this write
             state["con"] = _record_failure(con, db_path, run_id, message, counts, status=status)
+        stop = _signal_exception(exc, received)
+        if stop is not None:  # a signal DuckDB reported as its own error: raise it as the signal
+            raise stop from exc
         if failure is not exc:
             raise failure from exc
         raise
     finally:
+        noting.__exit__(None, None, None)
         if validator is not None:
             validator.stop()
         if "api" in state:
@@ -483,15 +490,37 @@ def ingest(
     return {"run_id": run_id, **counts}
 
 
-def _run_end(exc: BaseException, failure: BaseException) -> tuple[str, str]:
+def _run_end(exc: BaseException, failure: BaseException,
+             received: list[int] | None = None) -> tuple[str, str]:
     """(runs.status, runs.message) of a run stopped by ``exc``, reported as ``failure`` (a
     LoadError wrapping a DuckDB error). The signal is looked for in ``exc``'s chain: ``failure``
-    is not linked to it yet, and a SIGTERM that lands inside a DuckDB call surfaces as DuckDB's
-    own error (see _ended_by), which must still count as a stop, not a failure."""
-    status, message = _ended_by(exc)
+    is not linked to it yet, and a signal that lands inside a DuckDB call surfaces as DuckDB's
+    own error (see _ended_by), which must still count as a stop, not a failure; ``received``
+    (flows.signals.signals_noted) then says which signal it was."""
+    stop = _signal_exception(exc, received or [])
+    status, message = _ended_by(stop if stop is not None else exc)
     if status == "failed" and isinstance(failure, PipelineError):
         message = str(failure)
     return status, message
+
+
+def _duckdb_interrupt(exc: BaseException) -> bool:
+    """DuckDB's report of a signal that interrupted one of its queries (the handler's own
+    exception is lost): RuntimeError('Query interrupted') in DuckDB 2.0.1, or InterruptException."""
+    return type(exc).__name__ == "InterruptException" or (
+        type(exc) is RuntimeError and str(exc).startswith("Query interrupted"))
+
+
+def _signal_exception(exc: BaseException, received: list[int]) -> BaseException | None:
+    """The exception the last signal noted would have raised, when ``exc`` is DuckDB's report of
+    it; else None."""
+    if not received or not _duckdb_interrupt(exc):
+        return None
+    if received[-1] == signal.SIGTERM:
+        from prefect.exceptions import TerminationSignal
+
+        return TerminationSignal(signal=signal.SIGTERM)
+    return KeyboardInterrupt()
 
 
 def _ended_by(exc: BaseException) -> tuple[str, str]:
@@ -510,8 +539,7 @@ def _ended_by(exc: BaseException) -> tuple[str, str]:
         return "cancelled", "stopped by SIGTERM"
     if any(isinstance(e, KeyboardInterrupt) for e in links):
         return "cancelled", "interrupted (Ctrl-C / SIGINT)"
-    if any(type(e).__name__ == "InterruptException" or (type(e) is RuntimeError and str(e).startswith(
-            "Query interrupted")) for e in links):
+    if any(_duckdb_interrupt(e) for e in links):
         return "cancelled", "stopped by a signal during a DuckDB query"
     if not isinstance(exc, Exception):
         return "crashed", f"{type(exc).__name__}: {exc}"

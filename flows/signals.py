@@ -47,3 +47,36 @@ def signals_deferred() -> Iterator[list[int]]:
             log.info("delivering %s received while the run's outcome was written",
                      signal.Signals(signum).name)
             signal.raise_signal(signum)
+
+
+@contextmanager
+def signals_noted() -> Iterator[list[int]]:
+    """Run the block with SIGINT/SIGTERM noted (in the yielded list) before the handler installed
+    before handles them as usual.
+
+    DuckDB replaces the exception a handler raises while a query runs by its own ("Query
+    interrupted"), losing which signal it was; the list tells. Outside the main thread nothing is
+    noted (Python cannot change handlers there)."""
+    received: list[int] = []
+    if threading.current_thread() is not threading.main_thread():
+        yield received
+        return
+    previous = {}
+
+    def note(signum, frame):
+        received.append(signum)
+        handler = previous[signum]
+        if callable(handler):
+            return handler(signum, frame)
+        if handler == signal.SIG_DFL:  # what the process would have done: die of it
+            signal.signal(signum, signal.SIG_DFL)
+            signal.raise_signal(signum)
+        return None  # SIG_IGN
+
+    for signum in _HELD:
+        previous[signum] = signal.signal(signum, note)
+    try:
+        yield received
+    finally:
+        for signum, handler in previous.items():
+            signal.signal(signum, handler)

@@ -108,3 +108,38 @@ def test_duckdb_replaces_a_signal_handler_exception_by_its_own():
     from flows.ingest import _run_end
 
     assert _run_end(caught.value, caught.value)[0] == "cancelled", repr(caught.value)
+
+
+def test_the_signal_duckdb_reported_is_named_and_raised_again():
+    """signals_noted records a SIGTERM that DuckDB turned into 'Query interrupted': the run says
+    'stopped by SIGTERM' and the flow raises Prefect's TerminationSignal (the CLI exits 143)."""
+    import threading
+
+    import duckdb
+    from prefect.exceptions import TerminationSignal
+
+    from flows.ingest import _run_end, _signal_exception
+    from flows.signals import signals_noted
+
+    class Stop(BaseException):
+        pass
+
+    def stop(*_args):
+        raise Stop()
+
+    previous = signal.signal(signal.SIGTERM, stop)
+    timer = threading.Timer(0.3, lambda: os.kill(os.getpid(), signal.SIGTERM))
+    try:
+        with signals_noted() as received:
+            timer.start()
+            with pytest.raises(BaseException) as caught:
+                duckdb.connect().execute("SELECT count(*) FROM range(20000000000) a").fetchall()
+        assert signal.getsignal(signal.SIGTERM) is stop  # restored
+    finally:
+        timer.cancel()
+        signal.signal(signal.SIGTERM, previous)
+    assert received == [signal.SIGTERM]
+    assert isinstance(_signal_exception(caught.value, received), TerminationSignal)
+    assert _run_end(caught.value, caught.value, received) == ("cancelled", "stopped by SIGTERM")
+    assert _signal_exception(caught.value, []) is None
+    assert isinstance(_signal_exception(caught.value, [signal.SIGINT]), KeyboardInterrupt)
