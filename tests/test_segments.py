@@ -144,3 +144,45 @@ def test_the_memo_stays_within_its_character_budget():
         assert memo._chars <= 800
     memo.render("y" * 5000, True)  # over an eighth of the budget: rendered, not kept
     assert memo._chars <= 800 and ("y" * 5000, True) not in memo._entries
+
+
+LISTS = [
+    # one list template, blank text around it, refs and flags in items
+    "\n{{Collapsible list\n|bullets = yes\n|title = '''總計：''' 約 5,000<ref>t</ref>\n"
+    "|{{flagicon|Chad}} 2,000<ref name=\"a\">{{cite web|url=u|title=x}}</ref>\n"
+    "|{{flagicon|Niger}} 1,000<ref name=\"a\"/>\n|'''法國：''' 3,000\n}}\n",
+    # an item with a nested list, a ---- and a <br />; no title; two title= (the first counts)
+    "{{plainlist|\n* a 1\n* b 2<br />c 3\n----\nd 4|{{ubl|e 5|f 6}}}}",
+    "{{ubl|title=x|title=y|1,000 troops|2,000 tanks}}",
+    # a value of several pieces, one of them a list
+    "'''EU:'''\n{{Collapsible list|title=EU|a 1|b 2}}\n{{flagicon|Mali}} 3\nx",
+]
+
+
+@pytest.mark.parametrize("raw", LISTS)
+def test_a_list_template_is_read_item_by_item_like_the_whole(raw):
+    memo = SegmentMemo()
+    assert _assert_same(raw, memo)
+    assert memo.items.misses > 0  # the items were rendered one by one
+    before = memo.items.misses
+    edited = raw.replace("2,000", "2,500", 1)
+    assert _assert_same(edited, memo)
+    assert memo.items.misses - before <= 2  # one item changed: one item read again (× refs on/off)
+
+
+@pytest.mark.parametrize("raw", [
+    "{{Collapsible list|title=x|[http://a.example b|c] 1,000|d 2}}",  # '|' inside an external link
+    "{{Collapsible list|title=x|<span title=\"a|b\">1</span>|d 2}}",
+    "{{Collapsible list|x {{{1|}}}|d 2}}",
+])
+def test_a_list_the_scanner_would_split_otherwise_is_read_whole(raw):
+    memo = SegmentMemo()
+    _assert_same(raw, memo)
+    assert memo.items.misses == 0
+
+
+def test_a_template_that_is_not_a_list_is_read_whole():
+    memo = SegmentMemo()
+    raw = "{{Infobox person\n|name = a\n|born = 1900\n}}"
+    _assert_same(raw, memo)
+    assert memo.items.misses == 0

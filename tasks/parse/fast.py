@@ -33,11 +33,9 @@ from tasks.parse.conflict import read_value
 from tasks.parse.model import ParsedField, ParsedInfobox, ParsedRevision, make_issue
 from tasks.parse.names import is_conflict_template, is_infobox_name
 from tasks.parse.render import split_lines
+from tasks.parse.scan import GiveUp, split_template
 from tasks.parse.segments import SegmentMemo, segmented_lines
 
-_TOKEN_RE = re.compile(r"<!--.*?(?:-->|\Z)|<nowiki\b[^>]*>.*?</nowiki\s*>|<ref\b[^>/]*/>|"
-                       r"<ref\b[^>]*>.*?</ref\s*>|\{\{|\}\}|\[\[|\]\]|\||=",
-                       re.DOTALL | re.IGNORECASE)
 _OPEN_RE = re.compile(r"\{\{")
 _NAME_RE = re.compile(r"\{\{\s*([^|{}]*)")
 _LEVEL_RE = re.compile(r"\{\{|\}\}|<!--.*?(?:-->|\Z)|<nowiki\b[^>]*>.*?</nowiki\s*>",
@@ -46,58 +44,10 @@ _UNSAFE = ("{{{", "<pre", "<source", "<syntaxhighlight", "<math", "<includeonly"
            "<noinclude", "{|")
 
 
-class _GiveUp(Exception):
-    """The text has a construct the scanner does not mirror exactly."""
-
-
-def _split_template(text: str, start: int) -> tuple[int, str, list[tuple[str, str, str]]]:
-    """Scan the template opening at ``start``: (end, name, [(name_raw, value_raw, kind)])."""
-    depth_braces, depth_links = 0, 0
-    segments: list[tuple[int, int, int | None]] = []  # (start, end, first '=' offset)
-    seg_start = None
-    eq = None
-    for match in _TOKEN_RE.finditer(text, start):
-        token = match.group(0)
-        if token == "{{":
-            depth_braces += 1
-            if depth_braces == 1 and match.start() == start:
-                seg_start = match.end()
-                continue
-        elif token == "}}":
-            depth_braces -= 1
-            if depth_braces == 0:
-                segments.append((seg_start, match.start(), eq))
-                return match.end(), text[segments[0][0]:segments[0][1]], _params(text, segments)
-        elif token == "[[":
-            depth_links += 1
-        elif token == "]]":
-            depth_links = max(0, depth_links - 1)
-        elif token == "|" and depth_braces == 1 and depth_links == 0:
-            segments.append((seg_start, match.start(), eq))
-            seg_start, eq = match.end(), None
-        elif token == "=" and depth_braces == 1 and depth_links == 0 and eq is None and len(segments) > 0:
-            eq = match.start()
-        if depth_braces < 0:
-            raise _GiveUp("unbalanced braces")
-    raise _GiveUp("template not closed")
-
-
-def _params(text: str, segments: list[tuple[int, int, int | None]]) -> list[tuple[str, str, str]]:
-    params = []
-    position = 0
-    for seg_start, seg_end, eq in segments[1:]:
-        if eq is None:
-            position += 1
-            params.append((str(position), text[seg_start:seg_end], "positional"))
-        else:
-            params.append((text[seg_start:eq], text[eq + 1:seg_end], "named"))
-    return params
-
-
 def locate_infoboxes(text: str, lang: str | None) -> list[tuple[str, list[tuple[str, str, str]], int, int]]:
-    """Top-level infobox templates: [(name, params, start, end)]. Raises _GiveUp when unsure."""
+    """Top-level infobox templates: [(name, params, start, end)]. Raises GiveUp when unsure."""
     if any(marker in text for marker in _UNSAFE):
-        raise _GiveUp("construct not mirrored")
+        raise GiveUp("construct not mirrored")
     found = []
     depth = 0
     position = 0
@@ -112,7 +62,7 @@ def locate_infoboxes(text: str, lang: str | None) -> list[tuple[str, list[tuple[
             break
         token = match.group(0)
         if token == "{{" and depth == 0:
-            end, name, params = _split_template(text, match.start())
+            end, name, params = split_template(text, match.start())
             if is_infobox_name(name.strip(), lang):
                 found.append((name.strip(), params, match.start(), end))
             position = end
@@ -123,7 +73,7 @@ def locate_infoboxes(text: str, lang: str | None) -> list[tuple[str, list[tuple[
         elif token == "}}":
             depth = max(0, depth - 1)
     if len(found) != all_infobox_names:
-        raise _GiveUp("an infobox inside another template")
+        raise GiveUp("an infobox inside another template")
     return found
 
 
@@ -231,7 +181,7 @@ def parse_revision_fast(text: str, lang: str | None, memo: FieldMemo) -> ParsedR
     """
     try:
         located = locate_infoboxes(text, lang)
-    except _GiveUp:
+    except GiveUp:
         return None
     boxes: list[ParsedInfobox] = []
     issues: list[dict] = []

@@ -253,6 +253,18 @@ def split_lines(value, citations: CitationIndex | None = None, with_blocks: bool
     return (renderer.lines, renderer.block) if with_blocks else renderer.lines
 
 
+def list_lines(value, title: str | None, citations: CitationIndex | None = None) -> tuple[list[Line], int]:
+    """(lines, blocks advanced) of one positional parameter (a Wikicode) of a list template whose
+    title is ``title``, as :meth:`_Renderer.template` reads it inside the whole template (so that
+    tasks.parse.segments can read a long list item by item)."""
+    renderer = _Renderer(citations)
+    renderer.list_stack.append(title)
+    renderer._new_line(in_list=True, list_title=title)
+    renderer.walk(value)
+    renderer.finish()
+    return renderer.lines, renderer.block
+
+
 def render_text(lines: list[Line]) -> str:
     """What a reader sees of a value: its lines, runs of spaces collapsed, blocks apart by ``----``."""
     out: list[str] = []

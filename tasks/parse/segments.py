@@ -22,9 +22,12 @@ from collections import OrderedDict
 from dataclasses import replace
 
 import mwparserfromhell
+from mwparserfromhell.parser import tokens
 
 from tasks.parse.citations import CitationIndex, ref_entry
-from tasks.parse.render import Line, split_lines
+from tasks.parse.names import normalize_template_name
+from tasks.parse.render import Line, list_lines, split_lines, template_rule
+from tasks.parse.scan import GiveUp, split_template
 
 _TOKEN_RE = re.compile(r"<!--.*?(?:-->|\Z)|<nowiki\b[^>]*>.*?(?:</nowiki\s*>|\Z)|"
                        r"<(/?)([A-Za-z][\w-]*)\b[^<>]*?(/?)>|\{\{|\}\}|\[\[|\]\]|[\[\]]|'{2,}|\n",
@@ -112,6 +115,9 @@ class _Recorder:
         return entry[0]
 
 
+_RENDER_ERRORS = (RecursionError, ValueError, TypeError, IndexError, KeyError, AttributeError)
+
+
 class _Failed:
     """A piece whose rendering raised: the whole value must be read instead."""
 
@@ -126,17 +132,21 @@ class SegmentMemo:
     three times its piece), so a hostile history of huge values keeps memory flat. The lines are
     shared: read, never change."""
 
-    def __init__(self, max_entries: int = 4096, max_chars: int = 4_000_000):
+    def __init__(self, max_entries: int = 4096, max_chars: int = 4_000_000, _top: bool = True):
         self.max_entries = max_entries
         self.max_chars = max_chars
         self._entries: OrderedDict = OrderedDict()
         self._chars = 0
         self.hits = 0
         self.misses = 0
+        # Items of list templates, read one by one (:func:`_render_list`), same bounds.
+        self.items = SegmentMemo(max_entries, max_chars, _top=False) if _top else None
 
     def clear(self) -> None:
         self._entries.clear()
         self._chars = 0
+        if self.items is not None:
+            self.items.clear()
 
     def render(self, piece: str, with_refs: bool):
         key = (piece, with_refs)
@@ -146,19 +156,43 @@ class SegmentMemo:
             self.hits += 1
             return found
         self.misses += 1
+        found = _render_list(piece, with_refs, self.items) if self.items is not None else None
+        if found is None:
+            recorder = _Recorder() if with_refs else None
+            try:
+                lines, blocks = _render_piece(piece, recorder)
+                found = (lines, blocks, tuple(recorder.entries) if recorder is not None else ())
+            except _RENDER_ERRORS:
+                found = _FAILED
+        self._keep(key, found)
+        return found
+
+    def item(self, value: str, title: str | None, with_refs: bool):
+        """(lines, blocks, ref entries) of one item of a list template titled ``title``."""
+        key = (value, with_refs, title)
+        found = self._entries.get(key)
+        if found is not None:
+            self._entries.move_to_end(key)
+            self.hits += 1
+            return found
+        self.misses += 1
         recorder = _Recorder() if with_refs else None
         try:
-            lines, blocks = _render_piece(piece, recorder)
-            found = (lines, blocks, tuple(recorder.entries) if recorder is not None else ())
-        except (RecursionError, ValueError, TypeError, IndexError, KeyError, AttributeError):
+            lines, blocks = list_lines(mwparserfromhell.parse(value), title, recorder)
+            found = (tuple(lines), blocks, tuple(recorder.entries) if recorder is not None else ())
+        except _RENDER_ERRORS:
             found = _FAILED
-        if len(piece) <= self.max_chars // 8:
-            self._entries[key] = found
-            self._chars += len(piece)
-            while len(self._entries) > self.max_entries or self._chars > self.max_chars:
-                (old_piece, _refs), _found = self._entries.popitem(last=False)
-                self._chars -= len(old_piece)
+        self._keep(key, found)
         return found
+
+    def _keep(self, key: tuple, found) -> None:
+        if len(key[0]) > self.max_chars // 8:
+            return
+        self._entries[key] = found
+        self._chars += len(key[0])
+        while len(self._entries) > self.max_entries or self._chars > self.max_chars:
+            old_key, _found = self._entries.popitem(last=False)
+            self._chars -= len(old_key[0])
 
 
 def _render_piece(piece: str, recorder: _Recorder | None) -> tuple[tuple[Line, ...], int]:
@@ -167,24 +201,85 @@ def _render_piece(piece: str, recorder: _Recorder | None) -> tuple[tuple[Line, .
     return tuple(lines), blocks
 
 
+def _join(rendered) -> tuple[tuple[Line, ...], int, tuple] | None:
+    """Rendered parts one after the other: (lines with block numbers offset, blocks, ref entries);
+    None if a part failed."""
+    out: list[Line] = []
+    entries: list = []
+    block = 0
+    for found in rendered:
+        if found is _FAILED:
+            return None
+        lines, blocks, part_entries = found
+        out.extend(replace(line, block=line.block + block) for line in lines) if block else out.extend(lines)
+        block += blocks
+        entries.extend(part_entries)
+    return tuple(out), block, tuple(entries)
+
+
+_PARAM_TOKENS = (tokens.TemplateParamSeparator, tokens.TemplateParamEquals)
+
+
+def _top_level_params(piece: str) -> tuple[int, int] | None:
+    """(separators, equals) of the outermost template of ``piece`` as mwparserfromhell's C
+    tokenizer reads them (no tree is built: the builder is the slow part of a parse)."""
+    tokenizer = mwparserfromhell.parser.Parser()._tokenizer
+    depth = separators = equals = 0
+    for token in tokenizer.tokenize(piece, 0, False):
+        kind = type(token)
+        if kind is tokens.TemplateOpen or kind is tokens.ArgumentOpen:
+            depth += 1
+        elif kind is tokens.TemplateClose or kind is tokens.ArgumentClose:
+            depth -= 1
+        elif depth == 1 and kind in _PARAM_TOKENS:
+            if kind is tokens.TemplateParamSeparator:
+                separators += 1
+            else:
+                equals += 1
+    return separators, equals
+
+
+def _render_list(piece: str, with_refs: bool, items: SegmentMemo):
+    """A piece that is one list template ({{Collapsible list}}, {{plainlist}}, …: blank text
+    around it at most) read item by item, each item once per exact text; None when the piece is
+    not one, or when the scanner (tasks.parse.scan) and mwparserfromhell's tokenizer do not split
+    it into the same parameters — then the caller renders it whole.
+
+    Whole, the renderer drops the blank lines around the template and gives each positional
+    parameter the lines :func:`tasks.parse.render.list_lines` gives it; the title is the first
+    ``title=`` parameter's plain text."""
+    body = piece.strip()
+    if not (body.startswith("{{") and body.endswith("}}")) or "{{{" in body:
+        return None
+    try:
+        end, name, params = split_template(body, 0)
+    except GiveUp:
+        return None
+    rule = template_rule(normalize_template_name(name))
+    if end != len(body) or rule is None or rule["kind"] != "list":
+        return None
+    named = sum(1 for _name, _value, kind in params if kind == "named")
+    if _top_level_params(body) != (len(params), named):
+        return None
+    titles = [value for key, value, kind in params if kind == "named" and key.strip() == "title"]
+    title = mwparserfromhell.parse(titles[0]).strip_code().strip() if titles else None
+    return _join([items.item(value, title, with_refs)
+                  for _key, value, kind in params if kind == "positional"])
+
+
 def segmented_lines(raw: str, citations: CitationIndex | None, memo: SegmentMemo) -> list[Line] | None:
     """split_lines(mwparserfromhell.parse(raw), citations), piece by piece; None when the value
     does not split or a piece cannot be rendered (then ``citations`` is left untouched)."""
     pieces = split_segments(raw)
     if pieces is None:
+        if not raw.lstrip().startswith("{{"):
+            return None
+        pieces = [raw]  # one template: read item by item if it is a list
+    joined = _join([memo.render(piece, citations is not None) for piece in pieces])
+    if joined is None:
         return None
-    rendered = [memo.render(piece, citations is not None) for piece in pieces]
-    if any(found is _FAILED for found in rendered):
-        return None
-    out: list[Line] = []
-    block = 0
-    for lines, blocks, entries in rendered:
-        if block:
-            out.extend(replace(line, block=line.block + block) for line in lines)
-        else:
-            out.extend(lines)
-        block += blocks
-        if citations is not None:
-            for entry in entries:
-                citations.add_entry(*entry)
-    return out
+    lines, _blocks, entries = joined
+    if citations is not None:
+        for entry in entries:
+            citations.add_entry(*entry)
+    return list(lines)
