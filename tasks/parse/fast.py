@@ -35,6 +35,7 @@ from tasks.parse.names import is_conflict_template, is_infobox_name
 from tasks.parse.render import split_lines
 from tasks.parse.scan import GiveUp, split_template
 from tasks.parse.segments import SegmentMemo, segmented_lines
+from tasks.parse.skip import MARGIN
 
 _OPEN_RE = re.compile(r"\{\{")
 _NAME_RE = re.compile(r"\{\{\s*([^|{}]*)")
@@ -44,7 +45,59 @@ _UNSAFE = ("{{{", "<pre", "<source", "<syntaxhighlight", "<math", "<includeonly"
            "<noinclude", "{|")
 
 
-def locate_infoboxes(text: str, lang: str | None) -> list[tuple[str, list[tuple[str, str, str]], int, int]]:
+# [(template name, [(name_raw, value_raw, kind)], start, end)] of a revision's infoboxes.
+Located = list[tuple[str, list[tuple[str, str, str]], int, int]]
+# Characters an edit must not touch (with MARGIN around it) to leave the infoboxes' parameters
+# where they are: every token of locate_infoboxes and split_template holds one of them.
+_STRUCTURE_RE = re.compile(r"[{}<>|\[\]=]")
+# How far from the edit they must be: a doubled token (``{{ }} [[ ]]``) needs one of its characters
+# next to the edit to be made or unmade, and a token ending in ``>`` can be completed by editing the
+# two characters before it (``-->``, ``/>``); tokens opened by ``<`` are handled by the tag test.
+_BEFORE, _AFTER = 1, 2
+_NAME_END_RE = re.compile(r"[|{}]")
+
+
+def relocate(old: str, new: str, located: Located, stretch: tuple[int, int, int]) -> Located | None:
+    """``located`` (the infoboxes of ``old``) as they are in ``new``, when the two differ only by
+    an edit (``stretch``: tasks.parse.skip.changed_stretch) inside one infobox's parameter values
+    that touches no markup: that infobox is split again (split_template on its own text, not a
+    scan of the whole revision), the others only move. None when unsure: then locate_infoboxes.
+
+    Why that is enough: without ``{ } < > | [ ] =`` in the edit or just around it,
+    no brace, link, tag, comment, ``<nowiki>``, separator or equals sign appears or vanishes, so
+    the templates, their nesting and their parameters stay; outside a template's name and a tag
+    (checked as in tasks.parse.skip) no name changes, so no template becomes or stops being an
+    infobox."""
+    start, end_old, end_new = stretch
+    if (_STRUCTURE_RE.search(old, max(0, start - _BEFORE), end_old + _AFTER) is not None
+            or _STRUCTURE_RE.search(new, max(0, start - _BEFORE), end_new + _AFTER) is not None):
+        return None
+    opening = new.rfind("{{", 0, start)
+    if opening >= 0 and _NAME_END_RE.search(new, opening + 2, start) is None:
+        return None  # inside a template's name
+    if new.rfind("<", 0, start) > new.rfind(">", 0, start):
+        return None  # inside a tag
+    delta = end_new - end_old
+    moved: Located = []
+    for name, params, a, b in located:
+        if b + MARGIN <= start:
+            moved.append((name, params, a, b))
+        elif a >= end_old + MARGIN:
+            moved.append((name, params, a + delta, b + delta))
+        elif a + MARGIN <= start and end_old + MARGIN <= b:
+            try:
+                end, raw_name, new_params = split_template(new, a)
+            except GiveUp:
+                return None
+            if end != b + delta or raw_name.strip() != name:
+                return None
+            moved.append((name, new_params, a, end))
+        else:
+            return None
+    return moved
+
+
+def locate_infoboxes(text: str, lang: str | None) -> Located:
     """Top-level infobox templates: [(name, params, start, end)]. Raises GiveUp when unsure."""
     if any(marker in text for marker in _UNSAFE):
         raise GiveUp("construct not mirrored")
@@ -183,6 +236,12 @@ def parse_revision_fast(text: str, lang: str | None, memo: FieldMemo) -> ParsedR
         located = locate_infoboxes(text, lang)
     except GiveUp:
         return None
+    return parse_located(text, lang, memo, located)
+
+
+def parse_located(text: str, lang: str | None, memo: FieldMemo, located: Located) -> ParsedRevision:
+    """:func:`parse_revision_fast` once the infoboxes are located (by :func:`locate_infoboxes`,
+    or by :func:`relocate` from the previous revision's)."""
     boxes: list[ParsedInfobox] = []
     issues: list[dict] = []
     article = _Article(text)
