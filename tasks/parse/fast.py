@@ -60,8 +60,9 @@ _NAME_END_RE = re.compile(r"[|{}]")
 def relocate(old: str, new: str, located: Located, stretch: tuple[int, int, int]) -> Located | None:
     """``located`` (the infoboxes of ``old``) as they are in ``new``, when the two differ only by
     an edit (``stretch``: tasks.parse.skip.changed_stretch) inside one infobox's parameter values
-    that touches no markup: that infobox is split again (split_template on its own text, not a
-    scan of the whole revision), the others only move. None when unsure: then locate_infoboxes.
+    that touches no markup: that value is patched (or, if it cannot be found by the parameters'
+    lengths, the infobox split again), the others only move — no scan of the whole revision.
+    None when unsure: then locate_infoboxes.
 
     Why that is enough: without ``{ } < > | [ ] =`` in the edit or just around it,
     no brace, link, tag, comment, ``<nowiki>``, separator or equals sign appears or vanishes, so
@@ -85,16 +86,38 @@ def relocate(old: str, new: str, located: Located, stretch: tuple[int, int, int]
         elif a >= end_old + MARGIN:
             moved.append((name, params, a + delta, b + delta))
         elif a + MARGIN <= start and end_old + MARGIN <= b:
-            try:
-                end, raw_name, new_params = split_template(new, a)
-            except GiveUp:
-                return None
-            if end != b + delta or raw_name.strip() != name:
-                return None
-            moved.append((name, new_params, a, end))
+            edited = _edited_params(old, new, params, b, stretch)
+            if edited is None:  # not inside one value, as far as the lengths tell: split again
+                try:
+                    end, raw_name, edited = split_template(new, a)
+                except GiveUp:
+                    return None
+                if end != b + delta or raw_name.strip() != name:
+                    return None
+            moved.append((name, edited, a, b + delta))
         else:
             return None
     return moved
+
+
+def _edited_params(old: str, new: str, params: list[tuple[str, str, str]], end: int,
+                   stretch: tuple[int, int, int]) -> list[tuple[str, str, str]] | None:
+    """``params`` (of the template of ``old`` ending at ``end``) with the edit applied to the one
+    value that holds it, found from the end by their lengths (split_template cuts the template's
+    text at one ``|`` per parameter and one ``=`` per name, so they tile it exactly); None when
+    the value is not found there or its text is not what ``old`` holds."""
+    start, end_old, end_new = stretch
+    position = end - 2  # the closing braces
+    for i in range(len(params) - 1, -1, -1):
+        key, value, kind = params[i]
+        value_start = position - len(value)
+        if value_start <= start:
+            if end_old > position or old[value_start:position] != value:
+                return None
+            changed = value[:start - value_start] + new[start:end_new] + value[end_old - value_start:]
+            return [*params[:i], (key, changed, kind), *params[i + 1:]]
+        position = value_start - (len(key) + 2 if kind == "named" else 1)  # "|name=" or "|"
+    return None
 
 
 def locate_infoboxes(text: str, lang: str | None) -> Located:
