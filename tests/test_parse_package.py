@@ -94,3 +94,19 @@ def test_a_missing_dependency_fails_loudly(tmp_path):
                             capture_output=True, text=True, timeout=120)
     assert result.returncode != 0
     assert "mwparserfromhell hidden by the test" in result.stderr
+
+
+def test_cn2an_is_imported_at_first_use_but_a_missing_one_fails_at_import():
+    """cn2an (Chinese numerals) costs ≈ 0.5 s to import: every `infobox` command imports the
+    parser, few texts need it. Not importable → importing the parser fails, as for any other
+    dependency; importable → imported when a Chinese numeral is first read."""
+    missing = subprocess.run([sys.executable, "-c", "import sys; sys.modules['cn2an'] = None; "
+                              "import tasks.parse"], cwd=REPO, capture_output=True, text=True,
+                             timeout=120)
+    assert missing.returncode != 0 and "No module named 'cn2an'" in missing.stderr
+    lazy = subprocess.run([sys.executable, "-c", "import sys; import tasks.parse; "
+                           "from tasks.parse.conflict.numbers import find_quantities; "
+                           "before = 'cn2an' in sys.modules; q = find_quantities('三千五百人', 'zh'); "
+                           "print(before, 'cn2an' in sys.modules, q[0].low)"],
+                          cwd=REPO, capture_output=True, text=True, timeout=120)
+    assert lazy.stdout.split() == ["False", "True", "3500"], lazy.stderr
