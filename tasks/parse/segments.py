@@ -139,8 +139,9 @@ class SegmentMemo:
         self._chars = 0
         self.hits = 0
         self.misses = 0
-        # Items of list templates, read one by one (:func:`_render_list`), same bounds.
-        self.items = SegmentMemo(max_entries, max_chars, _top=False) if _top else None
+        # Items of list templates, read one by one (:func:`_render_list`): a quarter of the
+        # characters (a list holds tens of short items; the superseded ones fall out).
+        self.items = SegmentMemo(max_entries, max_chars // 4, _top=False) if _top else None
 
     def clear(self) -> None:
         self._entries.clear()
