@@ -28,15 +28,21 @@ def test_second_writer_waits_or_stops_cleanly(tmp_path, seed_text):
     write_history(dump, seed_history(seed_text))
     db = tmp_path / "w.duckdb"
     env = {**os.environ, "PREFECT_API_URL": str(get_current_settings().api.url)}
-    # Writer A: a real ingest that holds the warehouse for a few seconds (slow listener per batch).
+    release = tmp_path / "release"
+    # Writer A: a real ingest that holds the warehouse after its first batch until the test has
+    # seen the other commands meet the lock (not a fixed time: on a busy machine their start-up
+    # alone can outlast any sleep).
     script = textwrap.dedent(f"""
         import sys, time
+        from pathlib import Path
         from flows import progress
         from flows.ingest import ingest
         def slow(event, data):
             if event == "batch":
                 print("batch", flush=True)
-                time.sleep(1.5)
+                deadline = time.monotonic() + 300
+                while not Path({str(release)!r}).exists() and time.monotonic() < deadline:
+                    time.sleep(0.1)
         progress.subscribe(slow)
         ingest(dump={str(dump)!r}, db={str(db)!r}, batch_size=1)
         print("done", flush=True)
@@ -49,11 +55,14 @@ def test_second_writer_waits_or_stops_cleanly(tmp_path, seed_text):
     reader = infobox("sql", "select count(*) from revisions", "--db", db, env=env)
     patient = infobox("run", "--dump", dump, "--db", db, "--lock-wait", "180", "--quiet", env=env)
 
-    out, err = impatient.communicate(timeout=120)
+    try:
+        out, err = impatient.communicate(timeout=120)
+        _, reader_err = reader.communicate(timeout=120)
+    finally:
+        release.touch()
     assert impatient.returncode == 1
     assert err.strip().splitlines() == [err.strip().splitlines()[0]]
     assert "is locked by another process" in err and "Traceback" not in err
-    _, reader_err = reader.communicate(timeout=120)
     assert reader.returncode == 1 and "locked by another process" in reader_err
 
     assert writer.wait(timeout=300) == 0, writer.stderr.read()[-2000:]
