@@ -498,8 +498,7 @@ class SpareKeeper:
         return self
 
     def _spawn(self) -> None:
-        self.started += 1
-        n = self.started
+        n = self.started + 1
         tmp = self.dir / f"s{n}.tmp"
         stamp = datetime.now().strftime("%Y%m%d-%H%M%S")
         log_path = self.log_dir / f"validator-spare-{stamp}-{os.getpid()}-{n}.log"
@@ -525,6 +524,7 @@ class SpareKeeper:
         self.ready.clear()
         self.current = proc
         self._procs.append(proc)
+        self.started = n  # (after ``current``: a reader of both never sees a count ahead)
         threading.Thread(target=self._watch, args=(proc, log_path), daemon=True,
                          name=f"spare-{proc.pid}").start()
 
