@@ -474,6 +474,7 @@ class SpareKeeper:
         self._failures = 0
         self._thread: threading.Thread | None = None
         self._procs: list[subprocess.Popen] = []
+        self._logs: dict[subprocess.Popen, Path] = {}
 
     def start(self) -> SpareKeeper:
         """Start the first spare and record it; a failure here is a warning (runs then start
@@ -524,6 +525,7 @@ class SpareKeeper:
         self.ready.clear()
         self.current = proc
         self._procs.append(proc)
+        self._logs[proc] = log_path
         self.started = n  # (after ``current``: a reader of both never sees a count ahead)
         threading.Thread(target=self._watch, args=(proc, log_path), daemon=True,
                          name=f"spare-{proc.pid}").start()
@@ -537,11 +539,7 @@ class SpareKeeper:
                 continue
             self._events.put((proc, event))
         code = proc.wait()
-        if code == 0:
-            try:
-                log_path.unlink()
-            except OSError:
-                pass
+        _drop_log(log_path, code)
         self._events.put((proc, "exited"))
 
     def _keep(self) -> None:
@@ -601,6 +599,7 @@ class SpareKeeper:
                 ours = False
             if ours:
                 _end(proc)
+                _drop_log(self._logs[proc], proc.returncode)
         if self.dir is not None:
             shutil.rmtree(self.dir, ignore_errors=True)
 
@@ -609,6 +608,16 @@ class SpareKeeper:
 
     def __exit__(self, *exc) -> None:
         self.stop()
+
+
+def _drop_log(path: Path, code: int | None) -> None:
+    """A spare's log is kept only when it may explain something: not after a clean exit, never
+    empty."""
+    try:
+        if code == 0 or path.stat().st_size == 0:
+            path.unlink()
+    except OSError:
+        pass
 
 
 def _end(proc: subprocess.Popen) -> None:

@@ -100,6 +100,7 @@ def test_a_spare_validates_what_a_per_run_validator_does(sample_warehouse, tmp_p
     assert not spare_record_path(tmp_path).exists() and not Path(record["socket"]).parent.exists()
     for proc in keeper._procs:
         assert _wait_gone(proc.pid, 30)
+    assert not list((tmp_path / "logs").glob("validator-spare-*"))  # nothing went wrong: no logs
 
 
 def test_a_taken_spare_is_replaced(tmp_path, keeper):
