@@ -298,6 +298,16 @@ def run_recorded_server(*, port: int, data_dir: Path, say: Callable[[str], None]
                                  f"with PREFECT_API_URL={api_url}, or choose another --port")
     stamp = datetime.now().strftime("%Y%m%d-%H%M%S")
     log = data_dir / "logs" / f"prefect-server-{stamp}.log"
+    # A spare validator imports Great Expectations while the server starts; runs on this data
+    # dir take it instead of starting their own (flows/validation.py::SpareKeeper).
+    from flows.validation import SpareKeeper
+
+    with SpareKeeper(data_dir) as keeper:
+        _run_full_server(port, data_dir, timeout, api_url, log, say, keeper)
+
+
+def _run_full_server(port: int, data_dir: Path, timeout: float, api_url: str, log: Path,
+                     say: Callable[[str], None], keeper) -> None:
     say(f"starting a Prefect server on 127.0.0.1:{port} (waits up to {timeout:g} s)…")
     proc = spawn_with_parent(["full", "--port", str(port)], env=_server_env(ui=True), log=log)
     try:
@@ -305,6 +315,8 @@ def run_recorded_server(*, port: int, data_dir: Path, say: Callable[[str], None]
         record = write_record(data_dir, api_url, proc.pid)
         say(f"Prefect server at http://127.0.0.1:{port} (UI), API {api_url}; recorded in {record} "
             f"for infobox run/deploy/serve; log: {log}. Ctrl-C to stop.")
+        say(f"spare validator for runs on {data_dir}: socket {keeper.socket_path}, recorded in "
+            f"{keeper.record}; logs: {keeper.log_dir}/validator-spare-*.log")
         while proc.poll() is None:
             time.sleep(0.5)
         raise PrefectServerError(f"the Prefect server exited with code {proc.returncode} "
