@@ -292,6 +292,10 @@ def main(argv: list[str]) -> int:
         import expectations.report  # noqa: F401
         import expectations.review  # noqa: F401
         import expectations.runner  # noqa: F401
+
+        # The run report's and article pages' templates, compiled now rather than after the checks.
+        for name in ("report.html.j2", "article.html.j2"):
+            expectations.report.environment().get_template(name)
     except BaseException as exc:  # noqa: BLE001 - reported when the parent asks
         failure = exc
         traceback.print_exc()

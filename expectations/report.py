@@ -16,6 +16,7 @@ import html
 import json
 import shutil
 from datetime import UTC, datetime
+from functools import cache
 from pathlib import Path
 from urllib.parse import quote, urlsplit
 
@@ -26,7 +27,9 @@ from expectations.model import ExpectationOutcome, ValidationSummary, problem_or
 TEMPLATES = Path(__file__).with_name("templates")
 
 
+@cache
 def environment():
+    """The reports' Jinja environment, one per process: it keeps the templates it compiled."""
     import jinja2
 
     env = jinja2.Environment(loader=jinja2.FileSystemLoader(TEMPLATES), autoescape=True,
