@@ -25,7 +25,6 @@ from prefect.utilities.annotations import quote
 from flows import progress
 from flows.signals import signals_deferred, signals_noted
 from tasks.load import (
-    TextsWrite,
     batch_rows,
     describe_duckdb_error,
     forget_orphan_texts,
@@ -68,8 +67,8 @@ def parse_batch(lang: str | None, revisions: list[Revision]) -> list[ParsedRevis
 
 
 def _load(con, page: PageHistory, revisions: list[Revision], parsed: list[ParsedRevision],
-          run_id: str, texts: TextsWrite | None = None) -> dict:
-    counts = load_batch(con, batch_rows(page, revisions, parsed, run_id), texts)
+          run_id: str) -> dict:
+    counts = load_batch(con, batch_rows(page, revisions, parsed, run_id))
     get_run_logger().info("page %r: loaded %s", page.title,
                           ", ".join(f"{k}={v}" for k, v in counts.items() if v))
     return {"loaded": counts, "without": sum(1 for p in parsed if not p.has_infobox)}
@@ -82,20 +81,11 @@ def ingest_batch(con, page: PageHistory, revisions: list[Revision], run_id: str)
     Returns only counts and timings: Prefect keeps task results for the flow run's lifetime, so
     returning the parsed rows would make memory grow with the history.
     """
-    # The texts go to the text store on another thread while this one parses (tasks.load.TextsWrite).
-    texts = TextsWrite(con, page, revisions)
-    try:
-        started = time.perf_counter()
-        parsed = [_PARSE_CACHE.parse(rev.text, page.site.lang, rev.sha1) for rev in revisions]
-        parse_seconds = time.perf_counter() - started
-        started = time.perf_counter()
-        summary = _load(con, page, revisions, parsed, run_id, texts)
-    except BaseException:
-        # Never leave the thread writing; texts without their revisions go now (or at the next
-        # run's start, if this one is killed first).
-        texts.wait()
-        forget_orphan_texts(con, page.site.wiki, texts.rev_ids)
-        raise
+    started = time.perf_counter()
+    parsed = [_PARSE_CACHE.parse(rev.text, page.site.lang, rev.sha1) for rev in revisions]
+    parse_seconds = time.perf_counter() - started
+    started = time.perf_counter()
+    summary = _load(con, page, revisions, parsed, run_id)
     return {**summary, "parse_seconds": parse_seconds,
             "load_seconds": time.perf_counter() - started}
 

@@ -36,7 +36,6 @@ from __future__ import annotations
 import errno
 import logging
 import os
-import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
@@ -188,65 +187,13 @@ def revision_rows(page: PageHistory, revisions: Sequence[Revision], parsed: Sequ
     return out
 
 
-def write_texts(con: duckdb.DuckDBPyConnection, wiki: str, rev_ids: list[int], texts: list[dict]) -> int:
-    """Replace the texts of ``rev_ids`` by ``texts`` (rows of the text store), in a transaction of
-    their own; returns how many were written. Those hidden or missing (no text row) are dropped."""
-    with transaction(con):
-        if rev_ids:
-            con.execute(f"DELETE FROM {TEXTS_TABLE} WHERE {_IN_BATCH}", [wiki, rev_ids])
-        return append_rows(con, TEXTS_TABLE, texts)
-
-
-class TextsWrite:
-    """A batch's texts written on a thread of their own while the caller parses the batch.
-
-    The text store's transaction comes first anyway and needs nothing from the parse, and DuckDB
-    releases the GIL while it inserts and compresses (≈ 0.8 ms per 50 KB revision), so on a
-    second core that time is hidden behind the parse. The thread uses a cursor of ``con`` (a
-    connection of its own to the same database), never ``con`` itself; the caller must
-    :meth:`wait` before it writes with ``con`` or closes it, and then passes this object to
-    :func:`load_batch`, which reports a failure of the write as its own.
-    """
-
-    def __init__(self, con: duckdb.DuckDBPyConnection, page: PageHistory, revisions: Sequence[Revision]):
-        self.wiki = page.site.wiki
-        self.rev_ids = [rev.rev_id for rev in revisions]
-        self.count = 0
-        self.error: duckdb.Error | None = None
-        rows = [{"wiki": self.wiki, "rev_id": rev.rev_id, "text": rev.text}
-                for rev in revisions if rev.text is not None]
-        cursor = con.cursor()
-        self._thread = threading.Thread(target=self._write, args=(cursor, rows), daemon=True,
-                                        name="texts-writer")
-        self._thread.start()
-
-    def _write(self, cursor: duckdb.DuckDBPyConnection, rows: list[dict]) -> None:
-        try:
-            self.count = write_texts(cursor, self.wiki, self.rev_ids, rows)
-        except duckdb.Error as exc:
-            self.error = exc
-        finally:
-            cursor.close()
-
-    def wait(self) -> None:
-        """Until the write has ended (committed or rolled back)."""
-        self._thread.join()
-
-
-def load_batch(con: duckdb.DuckDBPyConnection, rows: BatchRows,
-               texts: TextsWrite | None = None) -> dict[str, int]:
+def load_batch(con: duckdb.DuckDBPyConnection, rows: BatchRows) -> dict[str, int]:
     """Write one batch (its texts, then everything else in one transaction); returns rows written
     per base table and, under the view names, the rows the batch's revisions show there. Raises
-    :class:`LoadError` with DuckDB's reason when a write fails; then nothing of the batch is kept.
-    With ``texts`` (started by the caller for the same revisions), the texts are not written here
-    again: its result is awaited and counted."""
+    :class:`LoadError` with DuckDB's reason when a write fails; then nothing of the batch is kept."""
     rev_ids = [r["rev_id"] for r in rows.tables["revisions"]]
     try:
-        if texts is not None:
-            texts.wait()
-            if texts.error is not None:
-                raise texts.error
-        counts = _write_batch(con, rows, rev_ids, texts)
+        counts = _write_batch(con, rows, rev_ids)
     except duckdb.Error as exc:
         forget_orphan_texts(con, rows.page["wiki"], rev_ids)
         raise LoadError(describe_load_failure(con, exc, rows.page, rev_ids)) from exc
@@ -266,14 +213,16 @@ def _stored_ids(con: duckdb.DuckDBPyConnection, table: str, column: str, ids: li
         f"SELECT {column} FROM {table} WHERE {column} IN (SELECT unnest(?::BIGINT[]))", [ids]).fetchall()}
 
 
-def _write_batch(con: duckdb.DuckDBPyConnection, rows: BatchRows, rev_ids: list[int],
-                 texts: TextsWrite | None) -> dict[str, int]:
+def _write_batch(con: duckdb.DuckDBPyConnection, rows: BatchRows, rev_ids: list[int]) -> dict[str, int]:
     wiki = rows.page["wiki"]
     counts: dict[str, int] = {}
-    # Every text of the batch is replaced: those given are written again, those hidden or
-    # missing (no text row) are dropped.
-    counts[TEXTS] = (texts.count if texts is not None
-                     else write_texts(con, wiki, rev_ids, rows.tables.get(TEXTS, [])))
+    texts = rows.tables.get(TEXTS, [])
+    with transaction(con):
+        # Every text of the batch is replaced: those given are written again, those hidden or
+        # missing (no text row) are dropped.
+        if rev_ids:
+            con.execute(f"DELETE FROM {TEXTS_TABLE} WHERE {_IN_BATCH}", [wiki, rev_ids])
+        counts[TEXTS] = append_rows(con, TEXTS_TABLE, texts)
     with transaction(con):
         con.execute(
             "INSERT INTO pages BY NAME SELECT * FROM (SELECT ? AS wiki, ? AS page_id, ? AS title, "

@@ -14,7 +14,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from tasks.load import TEXTS, TextsWrite, batch_rows, forget_orphan_texts, load_batch
+from tasks.load import TEXTS, batch_rows, forget_orphan_texts, load_batch
 from tasks.parse import parse_revision
 from tasks.sources.export_xml import write_footer, write_header, write_page
 from tasks.sources.model import PageHistory, Revision, SiteInfo
@@ -81,20 +81,14 @@ def one_error_line(proc) -> str:
 
 # --- the loader alone (no Prefect) --------------------------------------------------------------
 
-@pytest.mark.parametrize("on_a_thread", [False, True], ids=["texts-here", "texts-on-a-thread"])
-def test_a_duplicate_key_in_a_batch_is_reported_as_such_and_leaves_no_text(tmp_path, seed_text,
-                                                                           on_a_thread):
-    """Also when the texts are written by tasks.load.TextsWrite (as the ingest does, while it
-    parses): the thread's failure is load_batch's, with the same message."""
+def test_a_duplicate_key_in_a_batch_is_reported_as_such_and_leaves_no_text(tmp_path, seed_text):
     db = tmp_path / "w.duckdb"
     texts = seed_history(seed_text)[:3]
     revisions = revisions_of([*texts, texts[0]], [1000, 1001, 1002, 1000])
     page = PageHistory(SiteInfo("zhwiki", "zh", None), 5000, "马利北部冲突", 0, iter(()))
     con = connect(db)
     with pytest.raises(LoadError) as failure:
-        writing = TextsWrite(con, page, revisions) if on_a_thread else None
-        load_batch(con, batch_rows(page, revisions, [parse_revision(r.text, "zh") for r in revisions], "r"),
-                   writing)
+        load_batch(con, batch_rows(page, revisions, [parse_revision(r.text, "zh") for r in revisions], "r"))
     message = str(failure.value)
     assert "duplicate key" in message.lower() and "aborted" not in message.lower(), message
     assert "4 revisions (1000–1002)" in message
@@ -102,11 +96,8 @@ def test_a_duplicate_key_in_a_batch_is_reported_as_such_and_leaves_no_text(tmp_p
     assert con.execute(f"SELECT count(*) FROM {TEXTS_TABLE}").fetchone() == (0,)
     assert con.execute("SELECT count(*) FROM revisions").fetchone() == (0,)
     # The connection is usable afterwards: the same batch without the repeat loads.
-    writing = TextsWrite(con, page, revisions[:3]) if on_a_thread else None
-    counts = load_batch(con, batch_rows(page, revisions[:3], [parse_revision(r.text, "zh") for r in revisions[:3]], "r"),
-                        writing)
+    counts = load_batch(con, batch_rows(page, revisions[:3], [parse_revision(r.text, "zh") for r in revisions[:3]], "r"))
     assert counts["revisions"] == counts[TEXTS] == 3
-    assert con.execute(f"SELECT list(text ORDER BY rev_id) FROM {TEXTS_TABLE}").fetchone() == (texts,)
     con.close()
 
 
