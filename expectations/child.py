@@ -180,13 +180,14 @@ def _apply_client(request: dict) -> None:
         os.chdir(request["cwd"])
 
 
-def _peer_pid(conn: socket.socket) -> int:
+def peer_pid(conn: socket.socket) -> int:
     """The process at the other end of a Unix socket (SO_PEERCRED: pid, uid, gid)."""
     size = struct.calcsize("3i")
     return struct.unpack("3i", conn.getsockopt(socket.SOL_SOCKET, socket.SO_PEERCRED, size))[0]
 
 
-def _alive(pid: int) -> bool:
+def pid_alive(pid: int) -> bool:
+    """``pid`` is a running process (or a zombie), possibly another user's."""
     try:
         os.kill(pid, 0)
     except ProcessLookupError:
@@ -224,7 +225,7 @@ class _Spare:
         except OSError:
             os._exit(1)
         self.listener.close()  # exactly one client: later connects are refused
-        self.conn, self.client = conn, _peer_pid(conn)
+        self.conn, self.client = conn, peer_pid(conn)
         self.answers = _Answers(conn.makefile("w", encoding="utf-8", newline="\n"))
         self.taken.set()
         self.tell_keeper(event="taken", client=self.client)
@@ -245,7 +246,7 @@ class _Spare:
             events = poller.poll(PARENT_POLL_SECONDS * 1000)
             if self.done.is_set():
                 return
-            if events or not _alive(self.client):
+            if events or not pid_alive(self.client):
                 os._exit(1 if self.requested.is_set() else 0)
 
     def wait_request(self) -> str:

@@ -42,7 +42,7 @@ from datetime import datetime
 from pathlib import Path
 
 from expectations.child import ROOT as CODE_ROOT
-from expectations.child import client_env
+from expectations.child import client_env, peer_pid, pid_alive
 from expectations.model import ValidationSummary
 from warehouse import errors
 from warehouse.errors import ConfigError, LoadError, PipelineError, ValidationError
@@ -239,13 +239,7 @@ class ValidatorProcess(_Validator):
                 proc.stdin.close()  # a child still importing exits at its end of input
             except OSError:
                 pass
-        if proc.poll() is None:
-            proc.terminate()
-            try:
-                proc.wait(timeout=STOP_GRACE_SECONDS)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait()
+        _end(proc)
         self._stderr.close()
 
 
@@ -258,16 +252,6 @@ HELLO_TIMEOUT_SECONDS = 5.0  # connect, and the spare's first line (it accepts o
 
 def spare_record_path(data_dir: Path) -> Path:
     return Path(data_dir) / SPARE_RECORD
-
-
-def _pid_alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
 
 
 class SpareValidator(_Validator):
@@ -300,7 +284,7 @@ class SpareValidator(_Validator):
                 pass
         deadline = time.monotonic() + timeout
         while True:
-            if not _pid_alive(self._pid) or _zombie(self._pid):
+            if not pid_alive(self._pid) or _zombie(self._pid):
                 return True
             if time.monotonic() >= deadline:
                 return False
@@ -390,7 +374,7 @@ def take_spare(data_dir: Path, log_dir: Path | None = None) -> SpareValidator | 
         log.info("unreadable spare validator record %s (%s): starting a validator for this run",
                  path, exc)
         return None
-    if not _pid_alive(server_pid):
+    if not pid_alive(server_pid):
         log.info("the spare validator record %s is stale (process %d is gone): starting a "
                  "validator for this run", path, server_pid)
         return None
@@ -406,7 +390,7 @@ def take_spare(data_dir: Path, log_dir: Path | None = None) -> SpareValidator | 
         pid = int(hello["pid"])
         # The keeper bound and listened: the socket's credentials are the server's, and the spare
         # is the server's child.
-        peer = _peer_pid(sock)
+        peer = peer_pid(sock)
         if peer != server_pid or _parent_of(pid) not in (server_pid, None):
             raise ValueError(f"its socket belongs to process {peer} and it (process {pid}) is not "
                              f"a child of the recorded server {server_pid}")
@@ -439,12 +423,6 @@ def _parent_of(pid: int) -> int | None:
             return int(fh.read().rsplit(") ", 1)[1].split()[1])
     except (OSError, IndexError, ValueError):
         return None
-
-
-def _peer_pid(sock: socket.socket) -> int:
-    from expectations.child import _peer_pid as peer
-
-    return peer(sock)
 
 
 class SpareKeeper:

@@ -149,14 +149,21 @@ class SegmentMemo:
         if self.items is not None:
             self.items.clear()
 
-    def render(self, piece: str, with_refs: bool):
-        key = (piece, with_refs)
+    def _kept(self, key: tuple):
+        """The entry under ``key`` (now the most recent), or None; counts the hit or miss."""
         found = self._entries.get(key)
         if found is not None:
             self._entries.move_to_end(key)
             self.hits += 1
+        else:
+            self.misses += 1
+        return found
+
+    def render(self, piece: str, with_refs: bool):
+        key = (piece, with_refs)
+        found = self._kept(key)
+        if found is not None:
             return found
-        self.misses += 1
         found = _render_list(piece, with_refs, self.items) if self.items is not None else None
         if found is None:
             recorder = _Recorder() if with_refs else None
@@ -171,12 +178,9 @@ class SegmentMemo:
     def item(self, value: str, title: str | None, with_refs: bool):
         """(lines, blocks, ref entries) of one item of a list template titled ``title``."""
         key = (value, with_refs, title)
-        found = self._entries.get(key)
+        found = self._kept(key)
         if found is not None:
-            self._entries.move_to_end(key)
-            self.hits += 1
             return found
-        self.misses += 1
         recorder = _Recorder() if with_refs else None
         try:
             lines, blocks = list_lines(mwparserfromhell.parse(value), title, recorder)
