@@ -7,7 +7,6 @@ Heavy imports (Prefect, Great Expectations) happen inside the commands that need
 
 from __future__ import annotations
 
-import os
 import sys
 from enum import Enum
 from pathlib import Path
@@ -16,20 +15,12 @@ from typing import Annotated, Optional
 import typer
 
 from flows.failures import GuardedGroup, explain_interrupt
+from flows.launch import set_cli_defaults
 from warehouse.db import DEFAULT_DB
 from warehouse.errors import ConfigError, PipelineError
 
 # Quiet defaults for a local CLI, set before Prefect is imported (users may override them).
-for _key, _value in {
-    "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
-    "PREFECT_LOGGING_LEVEL": "WARNING",
-    "PREFECT_LOGGING_SERVER_LEVEL": "WARNING",
-    "PREFECT_SERVER_LOGGING_LEVEL": "WARNING",
-    "DO_NOT_TRACK": "1",
-    # Prefect's default (20 s) is too short on a loaded machine (docs/OPERATIONS.md).
-    "PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS": "180",
-}.items():
-    os.environ.setdefault(_key, _value)
+set_cli_defaults()
 
 app = typer.Typer(
     cls=GuardedGroup,  # unexpected exceptions → one `error:` line + a log file (flows/failures.py)
@@ -320,10 +311,11 @@ from flows import cli_ops  # noqa: E402  (deploy, serve, runs)
 cli_ops.register(app)
 
 
-def main() -> None:
-    """Console-script entry point."""
+def main(prog_name: str | None = None) -> None:
+    """Console-script entry point (``prog_name``: the name usage lines give the command; by
+    default Click's guess from how Python was started)."""
     try:
-        app()
+        app(prog_name=prog_name)
     except KeyboardInterrupt as exc:  # before a command started (commands handle their own)
         sys.exit(explain_interrupt(exc))
 

@@ -300,14 +300,17 @@ def run_recorded_server(*, port: int, data_dir: Path, say: Callable[[str], None]
     log = data_dir / "logs" / f"prefect-server-{stamp}.log"
     # A spare validator imports Great Expectations while the server starts; runs on this data
     # dir take it instead of starting their own (flows/validation.py::SpareKeeper).
+    # And a warm process: `infobox run` on this data dir hands its command to a fork of it instead
+    # of importing Prefect and the pipeline (flows/spare_run.py, flows/launch.py).
+    from flows.spare_run import RunnerKeeper
     from flows.validation import SpareKeeper
 
-    with SpareKeeper(data_dir) as keeper:
-        _run_full_server(port, data_dir, timeout, api_url, log, say, keeper)
+    with RunnerKeeper(data_dir) as runner, SpareKeeper(data_dir) as keeper:
+        _run_full_server(port, data_dir, timeout, api_url, log, say, keeper, runner)
 
 
 def _run_full_server(port: int, data_dir: Path, timeout: float, api_url: str, log: Path,
-                     say: Callable[[str], None], keeper) -> None:
+                     say: Callable[[str], None], keeper, runner) -> None:
     say(f"starting a Prefect server on 127.0.0.1:{port} (waits up to {timeout:g} s)…")
     proc = spawn_with_parent(["full", "--port", str(port)], env=_server_env(ui=True), log=log)
     try:
@@ -317,6 +320,8 @@ def _run_full_server(port: int, data_dir: Path, timeout: float, api_url: str, lo
             f"for infobox run/deploy/serve; log: {log}. Ctrl-C to stop.")
         say(f"spare validator for runs on {data_dir}: socket {keeper.socket_path}, recorded in "
             f"{keeper.record}; logs: {keeper.log_dir}/validator-spare-*.log")
+        say(f"warm process for `infobox run` on {data_dir}: recorded in {runner.record} once "
+            f"ready; logs: {runner.log_dir}/runner-spare-*.log")
         while proc.poll() is None:
             time.sleep(0.5)
         raise PrefectServerError(f"the Prefect server exited with code {proc.returncode} "
