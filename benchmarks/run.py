@@ -202,7 +202,7 @@ def assert_equal_outputs(legacy_db: Path, pipeline_db: Path, label: str = "basel
 def infobox_command() -> list[str]:
     """The project's CLI, as installed beside this Python (.venv/bin/infobox)."""
     script = Path(sys.executable).parent / "infobox"
-    return [str(script)] if script.exists() else [sys.executable, "-c", "from flows.cli import main; main()"]
+    return [str(script)] if script.exists() else [sys.executable, "-c", "from flows.launch import main; main()"]
 
 
 def cli_env() -> dict[str, str]:
@@ -265,7 +265,8 @@ def start_server(data_dir: Path) -> subprocess.Popen:
                                 stdin=subprocess.DEVNULL, env=cli_env(), cwd=data_dir,
                                 start_new_session=True)
     deadline = time.monotonic() + startup_timeout() + 60
-    while recorded_server(data_dir) is None:
+    # Started when the server answers and its warm process for runs is ready (flows/spare_run.py).
+    while recorded_server(data_dir) is None or not (data_dir / "runner.json").exists():
         if proc.poll() is not None or time.monotonic() > deadline:
             _stop_group(proc)
             raise SystemExit(f"`infobox server` did not start (exit {proc.returncode}):\n"

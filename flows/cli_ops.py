@@ -30,7 +30,9 @@ def server(
     that data directory then use it without PREFECT_API_URL and start no temporary server.
     It also keeps a spare validator with Great Expectations already imported (recorded in
     DATA_DIR/validator.json), which the next run on that data directory takes instead of
-    starting its own: seconds saved on short runs.
+    starting its own, and a warm process with Prefect and the pipeline imported (recorded in
+    DATA_DIR/runner.json), to which the `infobox` command hands `infobox run` on that data
+    directory: seconds saved on short runs.
 
     [bold]Example[/bold]
 
