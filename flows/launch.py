@@ -24,6 +24,7 @@ import json
 import os
 import signal
 import socket
+import struct
 import sys
 from pathlib import Path
 
@@ -124,6 +125,9 @@ def _connect(data_dir: Path) -> tuple[socket.socket, dict] | None:
     try:
         sock.settimeout(HELLO_TIMEOUT_SECONDS)
         sock.connect(sock_path)
+        if peer_uid(sock) != os.getuid():  # it would get this process's files and environment
+            sock.close()
+            return None
         hello = json.loads(_read_line(sock) or "null")
         if (not isinstance(hello, dict) or hello.get("event") != "hello"
                 or not isinstance(hello.get("pid"), int)
@@ -136,6 +140,12 @@ def _connect(data_dir: Path) -> tuple[socket.socket, dict] | None:
         sock.close()
         return None
     return sock, hello
+
+
+def peer_uid(sock: socket.socket) -> int:
+    """The user of the process at the other end of a Unix socket (SO_PEERCRED: pid, uid, gid)."""
+    creds = sock.getsockopt(socket.SOL_SOCKET, socket.SO_PEERCRED, struct.calcsize("3i"))
+    return struct.unpack("3i", creds)[1]
 
 
 def _read_line(sock: socket.socket) -> str:

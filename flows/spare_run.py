@@ -45,7 +45,7 @@ import traceback
 from datetime import datetime
 from pathlib import Path
 
-from flows.launch import RECORD, ROOT, import_state, set_cli_defaults
+from flows.launch import RECORD, ROOT, import_state, peer_uid, set_cli_defaults
 
 POLL_SECONDS = 1.0
 STOP_GRACE_SECONDS = 10.0
@@ -144,6 +144,9 @@ def _child(conn: socket.socket, state: str, log_path: str, keeper) -> int:
     for signum in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP, signal.SIGCHLD):
         signal.signal(signum, signal.SIG_DFL)
     signal.signal(signal.SIGINT, signal.default_int_handler)
+    if peer_uid(conn) != os.getuid():
+        print(f"refused a client of user {peer_uid(conn)}", file=sys.stderr)
+        return 1
     try:
         conn.settimeout(REQUEST_TIMEOUT_SECONDS)
         conn.sendall((json.dumps({"event": "hello", "pid": os.getpid(), "prefix": sys.prefix,
