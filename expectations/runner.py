@@ -166,6 +166,15 @@ def _escaped(frame):
     return out
 
 
+def _unreadable() -> tuple[type[Exception], ...]:
+    """What GX raises reading a stored suite, validation definition or checkpoint whose file is
+    damaged: bad JSON and pydantic errors (ValueError), marshmallow schema errors, an empty
+    suite file (TypeError). A missing one raises DataContextError, handled apart."""
+    from marshmallow.exceptions import MarshmallowError
+
+    return (ValueError, TypeError, MarshmallowError)
+
+
 class _Gx:
     """The GX file context (under root/gx) and the objects of each suite."""
 
@@ -208,21 +217,74 @@ class _Gx:
             batch = asset.get_batch_definition("run")
         except KeyError:
             batch = asset.add_batch_definition_whole_dataframe("run")
-        suite = gx.ExpectationSuite(name=suite_name)
         for check, expectation in checks:
             expectation.meta = {"id": check.id, "summary": check.summary}
-            suite.add_expectation(expectation)
-        suite = self.context.suites.add_or_update(suite)
-        definition = self.context.validation_definitions.add_or_update(
-            gx.ValidationDefinition(name=suite_name, data=batch, suite=suite))
-        checkpoint = self.context.checkpoints.add_or_update(gx.Checkpoint(
-            name=suite_name, validation_definitions=[definition], actions=[],
-            result_format={"result_format": "COMPLETE",
-                           "unexpected_index_column_names": ["description"],
-                           "partial_unexpected_count": SAMPLE_ROWS}))
+        # Given to the constructor, not add_expectation: that one writes each expectation into
+        # the stored suite of the same name at once (GX takes the name for a saved suite).
+        suite = gx.ExpectationSuite(name=suite_name, expectations=[e for _, e in checks])
+        result_format = {"result_format": "COMPLETE", "unexpected_index_column_names": ["description"],
+                         "partial_unexpected_count": SAMPLE_ROWS}
+        checkpoint = self._stored_checkpoint(suite_name, suite, batch, result_format)
+        if checkpoint is None:  # new, changed or unreadable: write all three
+            self._drop_unreadable(suite_name)
+            suite = self.context.suites.add_or_update(suite)
+            definition = self.context.validation_definitions.add_or_update(
+                gx.ValidationDefinition(name=suite_name, data=batch, suite=suite))
+            checkpoint = self.context.checkpoints.add_or_update(gx.Checkpoint(
+                name=suite_name, validation_definitions=[definition], actions=[],
+                result_format=result_format))
         result = checkpoint.run(batch_parameters={"dataframe": _escaped(frame)})
         self.built += [suite_identifier(suite_name), *result.run_results]
         return [r for run in result.run_results.values() for r in run.results]
+
+    def _stored_checkpoint(self, name: str, suite, batch, result_format: dict):
+        """The stored checkpoint of suite ``name`` if it, its validation definition and its suite
+        are what this run would write; else None. Writing them every run (GX's add_or_update
+        rewrites every file, and a suite's expectations compare unequal to stored ones by their
+        ids) took about half of a small warehouse's validation."""
+        from great_expectations.exceptions import DataContextError
+
+        try:
+            checkpoint = self.context.checkpoints.get(name)
+        except (DataContextError, *_unreadable()) as exc:  # missing, or a file GX cannot read
+            log.debug("GX objects of suite %s are written: %s: %s", name, type(exc).__name__, exc)
+            return None
+        definitions = checkpoint.validation_definitions
+        if (checkpoint.actions or checkpoint.result_format != result_format
+                or len(definitions) != 1 or definitions[0] is None):
+            return None
+        definition = definitions[0]
+        data = definition.data
+        if (definition.name != name or data.name != batch.name or data.id != batch.id
+                or data.data_asset.name != batch.data_asset.name
+                or data.data_asset.datasource.name != batch.data_asset.datasource.name
+                or _suite_content(definition.suite) != _suite_content(suite)):
+            return None
+        return checkpoint
+
+    def _drop_unreadable(self, name: str) -> None:
+        """Remove the stored suite, validation definition or checkpoint ``name`` if GX cannot read
+        it (a damaged or emptied file): GX's add_or_update reads the stored object first and would
+        fail on it, failing the check, where writing it anew repairs the project."""
+        from great_expectations.exceptions import DataContextError
+
+        context = self.context
+        for kind, factory, store in (
+                ("suite", context.suites, context.expectations_store),
+                ("validation definition", context.validation_definitions,
+                 context.validation_definition_store),
+                ("checkpoint", context.checkpoints, context.checkpoint_store)):
+            try:
+                if factory.get(name) is not None:  # an empty definition file reads as None
+                    continue
+                problem = "empty file"
+            except DataContextError:
+                continue  # not stored: add_or_update adds it
+            except _unreadable() as exc:
+                problem = f"{type(exc).__name__}: {str(exc).strip().splitlines()[0]}"
+            log.warning("the stored GX %s %s is unreadable (%s); writing it anew", kind, name,
+                        problem)
+            store.remove_key(store.get_key(name=name, id=None))
 
     def build_docs(self) -> Path:
         """Render this run's suites and validation results (and the index); the pages of earlier
@@ -234,6 +296,15 @@ class _Gx:
             self.context.build_data_docs()
             sites = self.context.get_docs_sites_urls()
         return Path(sites[0]["site_url"].removeprefix("file://"))
+
+
+def _suite_content(suite) -> dict:
+    """A suite as stored, without the ids GX gives it and each expectation when it is written."""
+    content = suite.to_json_dict()
+    content.pop("id", None)
+    content["expectations"] = [{k: v for k, v in e.items() if k != "id"}
+                               for e in content.get("expectations") or []]
+    return content
 
 
 def suite_identifier(name: str):
