@@ -7,6 +7,7 @@ run updates them (no duplicates) and rebuilds the Data Docs site.
 
 from __future__ import annotations
 
+import copy
 import hashlib
 import json
 import logging
@@ -193,8 +194,19 @@ class _Gx:
             self.context.variables.progress_bars = ProgressBarsConfig(globally=False,
                                                                       metric_calculations=False)
             self.context.variables.save()
+        self._use_shared_templates()
         self.source = self._pandas_source("warehouse")
         self.built: list = []  # identifiers of the suites and results this run wrote
+
+    def _use_shared_templates(self) -> None:
+        """Data Docs sites render with expectations/docviews.py's views (GX's, compiling each page
+        template once per process); a project that predates them is updated once."""
+        from expectations.docviews import use_shared_templates
+
+        for name, site in self.context.list_data_docs_sites().items():
+            site = copy.deepcopy(dict(site))
+            if use_shared_templates(site):
+                self.context.update_data_docs_site(name, site)
 
     def _pandas_source(self, name: str):
         """The pandas data source, as stored. (add_or_update would replace it with one that has no

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import copy
 import dataclasses
 import json
+import re
+import shutil
 from pathlib import Path
 
 import pytest
@@ -98,3 +101,58 @@ def test_a_damaged_or_missing_gx_object_is_written_anew(sample_con, tmp_path, da
     stored = json.loads(path.read_text())
     assert stored["name"] == TOTALS
     assert ("unreadable" in caplog.text) == (not damage.startswith("missing"))
+
+
+# What GX puts in a page that differs from one build to the next: element ids (uuid4), the build
+# time in links (?d=20261127T015630.123456Z) and the footer's date.
+_VOLATILE = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}"
+                       r"|\d{8}T\d{6}\.\d+Z|\d{4}-\d\d-\d\d[T ]\d\d:\d\d:\d\d(\.\d+)?(\+00:00|Z)?")
+
+
+def build_site(project: Path, shared: bool) -> dict[str, str]:
+    """A full Data Docs build of ``project`` with our views (shared=True) or GX's own: every page,
+    its volatile parts masked."""
+    import great_expectations as gx
+
+    from expectations.docviews import SECTIONS
+
+    context = gx.get_context(mode="file", project_root_dir=str(project))
+    for name, site in context.list_data_docs_sites().items():
+        assert site["site_index_builder"]["view"]["module_name"] == "expectations.docviews"
+        if not shared:  # back to the views GX names by default
+            site = copy.deepcopy(dict(site))
+            for section in SECTIONS:
+                del site["site_section_builders"][section]["view"]
+            del site["site_index_builder"]["view"]
+            context.update_data_docs_site(name, site)
+    shutil.rmtree(project / "gx" / "uncommitted" / "data_docs", ignore_errors=True)
+    context.build_data_docs()
+    site = project / "gx" / "uncommitted" / "data_docs" / "local_site"
+    return {str(p.relative_to(site)): _VOLATILE.sub("~", p.read_text()) for p in site.rglob("*.html")}
+
+
+def test_data_docs_pages_are_the_same_with_shared_templates(sample_con, tmp_path):
+    from expectations import docviews
+
+    validate(sample_con, RUN, tmp_path / "data")
+    validate(sample_con, RUN, tmp_path / "data")  # a second validation result of every suite
+    for copy_name in ("gx-own", "shared"):
+        shutil.copytree(tmp_path / "data" / "gx", tmp_path / copy_name / "gx")
+    docviews.BYTECODE.clear()
+    own = build_site(tmp_path / "gx-own", shared=False)
+    assert len(docviews.BYTECODE) == 0  # GX's views compile without it
+    compiled = build_site(tmp_path / "shared", shared=True)  # compiled into the cache
+    assert len(docviews.BYTECODE) > 10
+    cached = build_site(tmp_path / "shared", shared=True)  # read from it
+    assert len(own) == 1 + 2 * 14 + 14  # the index, 14 suites, 2 validations of each
+    assert compiled == own
+    assert cached == own
+
+
+def test_the_project_names_the_shared_template_views_once(sample_con, tmp_path):
+    validate(sample_con, RUN, tmp_path)
+    config = tmp_path / "gx" / "great_expectations.yml"
+    text, written = config.read_text(), config.stat().st_mtime_ns
+    assert text.count("expectations.docviews") == 4  # three site sections and the index
+    validate(sample_con, RUN, tmp_path)
+    assert config.stat().st_mtime_ns == written
