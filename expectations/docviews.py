@@ -96,12 +96,14 @@ def use_shared_templates(site: dict) -> bool:
 
 
 def warm() -> int:
-    """Compile GX's HTML page templates into the process's cache (the validator process does this
-    while it waits for the ingest); the number compiled. The markdown ones are never rendered."""
+    """Compile GX's HTML page templates and the stylesheet its pages include into the process's
+    cache (the validator process does this while it waits for the ingest); the number compiled.
+    The markdown templates are never rendered; a project's custom stylesheet is its own."""
     view = SharedTemplatesPageView()
-    folder = resources.files("great_expectations") / "render" / "view" / "templates"
-    names = sorted(p.name for p in folder.iterdir()
+    folder = resources.files("great_expectations") / "render" / "view"
+    names = sorted(p.name for p in (folder / "templates").iterdir()
                    if p.name.endswith(".j2") and not p.name.startswith("markdown"))
+    names.append("data_docs_default_styles.css")  # render/view/static/styles
     for name in names:
         view.env.get_template(name)
     return len(names)
