@@ -1,8 +1,8 @@
 """Run the checks with Great Expectations, store the outcomes in DuckDB, build the reports.
 
 GX objects are real and persistent: a file context under ``<data dir>/gx`` holding one pandas data
-source, one DataFrame asset, expectation suite, validation definition and checkpoint per suite; each
-run updates them (no duplicates) and rebuilds the Data Docs site.
+source, one DataFrame asset, expectation suite, validation definition and checkpoint per suite; a run
+writes them when they change (no duplicates) and builds its pages of the Data Docs site.
 """
 
 from __future__ import annotations
