@@ -95,7 +95,7 @@ def test_a_damaged_or_missing_gx_object_is_written_anew(sample_con, tmp_path, da
         path.unlink()
     else:
         path.write_text("" if damage.startswith("empty") else good[: len(good) // 2])
-    with caplog.at_level("WARNING", logger="expectations.runner"):
+    with caplog.at_level("WARNING", logger="expectations.gxproject"):
         again = outcome(validate(sample_con, RUN, tmp_path), "totals_reconcile")
     assert (again.success, again.unexpected_count) == (first.success, first.unexpected_count)
     stored = json.loads(path.read_text())
