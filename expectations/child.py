@@ -290,13 +290,16 @@ def main(argv: list[str]) -> int:
         import great_expectations  # noqa: F401 - the slow part, done while the ingest loads
 
         import expectations.datadocs  # noqa: F401
+        import expectations.docviews
         import expectations.report  # noqa: F401
         import expectations.review  # noqa: F401
         import expectations.runner  # noqa: F401
 
-        # The run report's and article pages' templates, compiled now rather than after the checks.
+        # The run report's and article pages' templates, compiled now rather than after the checks;
+        # GX's Data Docs templates likewise, into the cache its views share (docviews.py).
         for name in ("report.html.j2", "article.html.j2"):
             expectations.report.environment().get_template(name)
+        expectations.docviews.warm()
     except BaseException as exc:  # noqa: BLE001 - reported when the parent asks
         failure = exc
         traceback.print_exc()

@@ -1,8 +1,9 @@
 """Run the checks with Great Expectations, store the outcomes in DuckDB, build the reports.
 
 GX objects are real and persistent: a file context under ``<data dir>/gx`` holding one pandas data
-source, one DataFrame asset, expectation suite, validation definition and checkpoint per suite; each
-run updates them (no duplicates) and rebuilds the Data Docs site.
+source, one DataFrame asset, expectation suite, validation definition and checkpoint per suite
+(expectations/gxproject.py); a run writes them when they change (no duplicates) and builds its
+pages of the Data Docs site.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from pathlib import Path
 import duckdb
 
 from expectations.checks import CHECKS, Check
+from expectations.gxproject import GxProject
 from expectations.model import ExpectationOutcome, ValidationSummary
 from warehouse.db import memory_limit
 from warehouse.errors import ConfigError, ValidationError
@@ -166,97 +168,6 @@ def _escaped(frame):
     return out
 
 
-class _Gx:
-    """The GX file context (under root/gx) and the objects of each suite."""
-
-    def __init__(self, root: Path):
-        import great_expectations as gx
-        from great_expectations.data_context.types.base import ProgressBarsConfig
-
-        logging.getLogger("great_expectations").setLevel(logging.ERROR)
-        self.gx = gx
-        self.context = gx.get_context(mode="file", project_root_dir=str(root))
-        _drop_unused_config_variables(Path(self.context.root_directory))
-        bars = self.context.variables.progress_bars  # an object when set, a dict once reloaded
-        enabled = bars is None or (bars.get("globally", True) if isinstance(bars, dict)
-                                   else bars.globally)
-        if enabled:  # GX's tqdm bars would spill over the CLI's own progress display
-            self.context.variables.progress_bars = ProgressBarsConfig(globally=False,
-                                                                      metric_calculations=False)
-            self.context.variables.save()
-        self.source = self._pandas_source("warehouse")
-        self.built: list = []  # identifiers of the suites and results this run wrote
-
-    def _pandas_source(self, name: str):
-        """The pandas data source, as stored. (add_or_update would replace it with one that has no
-        assets, and adding each suite's asset back rewrote great_expectations.yml 28 times a run.)"""
-        try:
-            source = self.context.data_sources.get(name)
-        except KeyError:
-            source = None
-        if source is None or getattr(source, "type", None) != "pandas":
-            source = self.context.data_sources.add_or_update_pandas(name)
-        return source
-
-    def run_suite(self, suite_name: str, checks: list[tuple[Check, object]], frame):
-        gx = self.gx
-        try:
-            asset = self.source.get_asset(suite_name)
-        except LookupError:
-            asset = self.source.add_dataframe_asset(suite_name)
-        try:
-            batch = asset.get_batch_definition("run")
-        except KeyError:
-            batch = asset.add_batch_definition_whole_dataframe("run")
-        suite = gx.ExpectationSuite(name=suite_name)
-        for check, expectation in checks:
-            expectation.meta = {"id": check.id, "summary": check.summary}
-            suite.add_expectation(expectation)
-        suite = self.context.suites.add_or_update(suite)
-        definition = self.context.validation_definitions.add_or_update(
-            gx.ValidationDefinition(name=suite_name, data=batch, suite=suite))
-        checkpoint = self.context.checkpoints.add_or_update(gx.Checkpoint(
-            name=suite_name, validation_definitions=[definition], actions=[],
-            result_format={"result_format": "COMPLETE",
-                           "unexpected_index_column_names": ["description"],
-                           "partial_unexpected_count": SAMPLE_ROWS}))
-        result = checkpoint.run(batch_parameters={"dataframe": _escaped(frame)})
-        self.built += [suite_identifier(suite_name), *result.run_results]
-        return [r for run in result.run_results.values() for r in run.results]
-
-    def build_docs(self) -> Path:
-        """Render this run's suites and validation results (and the index); the pages of earlier
-        runs are already there and never change. A site without an index is built in full."""
-        sites = self.context.get_docs_sites_urls()  # None before the site's first build
-        if sites and sites[0]["site_url"] and self.built:
-            self.context.build_data_docs(resource_identifiers=self.built)
-        else:
-            self.context.build_data_docs()
-            sites = self.context.get_docs_sites_urls()
-        return Path(sites[0]["site_url"].removeprefix("file://"))
-
-
-def suite_identifier(name: str):
-    from great_expectations.data_context.types.resource_identifiers import ExpectationSuiteIdentifier
-
-    return ExpectationSuiteIdentifier(name=name)
-
-
-def _drop_unused_config_variables(gx_root: Path) -> None:
-    """Remove GX's config_variables.yml while it holds only GX's template (comments and an
-    instance id): GX reads and parses that file again on every access to a setting — about 600
-    times a run, a second or more — and treats a missing file as no variables. A file with
-    variables of someone's own is kept."""
-    path = gx_root / "uncommitted" / "config_variables.yml"
-    try:
-        lines = path.read_text(encoding="utf-8").splitlines()
-    except OSError:
-        return
-    if all(not line.strip() or line.lstrip().startswith("#") or line.startswith("instance_id:")
-           for line in lines):
-        path.unlink(missing_ok=True)
-
-
 def _offenders(check: Check, frame, gx_result) -> list[dict]:
     """Every offending row as a dict (from the frame, so every column and the description are there)."""
     if frame.empty or gx_result.success:
@@ -325,7 +236,7 @@ def validate(con: duckdb.DuckDBPyConnection, run_id: str, data_dir: Path,
     levels, settings = load_settings(severities, approx_tolerance)
     data_dir = Path(data_dir)
     try:
-        gx_env = _Gx(data_dir)  # GX keeps its project in data_dir/gx
+        gx_env = GxProject(data_dir)  # GX keeps its project in data_dir/gx
     except Exception as exc:  # GX raises many unrelated types when its project is damaged
         raise ValidationError(f"cannot open the Great Expectations project in {data_dir / 'gx'}: "
                               f"{type(exc).__name__}: {exc}") from exc
@@ -339,7 +250,7 @@ def validate(con: duckdb.DuckDBPyConnection, run_id: str, data_dir: Path,
         frame = _frame(con, check, run_id, settings)
         try:
             results = gx_env.run_suite(f"{check.suite}.{check.id}", [(check, check.expectation(settings))],
-                                       frame)
+                                       _escaped(frame), SAMPLE_ROWS)
         except Exception as exc:  # GX wraps failures in many types; say which check broke
             raise ValidationError(f"expectation {check.id} could not run: "
                                   f"{type(exc).__name__}: {exc}") from exc
