@@ -46,6 +46,7 @@ from datetime import datetime
 from pathlib import Path
 
 from flows.launch import RECORD, ROOT, import_state, peer_uid, set_cli_defaults
+from flows.validation import drop_log, remove_record
 
 POLL_SECONDS = 1.0
 STOP_GRACE_SECONDS = 10.0
@@ -344,8 +345,8 @@ class RunnerKeeper:
                     self.served.append(int(event["pid"]))
             code = proc.wait()
             self.ready.clear()
-            _remove_record(self.record, os.getpid())
-            _drop_log(log_path, code)
+            remove_record(self.record, os.getpid())
+            drop_log(log_path, 0 if code == -signal.SIGTERM else code)  # stopped: clean
             if self._stopping.is_set():
                 return
             failures += 1
@@ -369,7 +370,7 @@ class RunnerKeeper:
     def stop(self) -> None:
         """The record goes, the waiting process ends; children serving a run finish it."""
         self._stopping.set()
-        _remove_record(self.record, os.getpid())
+        remove_record(self.record, os.getpid())
         proc = self.proc
         if proc is not None and proc.poll() is None:
             proc.terminate()
@@ -388,27 +389,6 @@ class RunnerKeeper:
 
     def __exit__(self, *exc) -> None:
         self.stop()
-
-
-def _remove_record(path: Path, pid: int) -> None:
-    """Remove the record if it still names ``pid`` (another server may have replaced it)."""
-    try:
-        if int(json.loads(path.read_text(encoding="utf-8"))["pid"]) == pid:
-            path.unlink()
-    except FileNotFoundError:
-        pass
-    except (OSError, ValueError, KeyError, TypeError) as exc:
-        log.warning("cannot check the record %s: %s", path, exc)
-
-
-def _drop_log(path: Path, code: int | None) -> None:
-    try:
-        if code in (0, -signal.SIGTERM) or path.stat().st_size == 0:
-            path.unlink()
-    except FileNotFoundError:
-        pass
-    except OSError as exc:
-        log.warning("cannot remove %s: %s", path, exc)
 
 
 def main(argv: list[str]) -> int:

@@ -517,7 +517,7 @@ class SpareKeeper:
                 continue
             self._events.put((proc, event))
         code = proc.wait()
-        _drop_log(log_path, code)
+        drop_log(log_path, code)
         self._events.put((proc, "exited"))
 
     def _keep(self) -> None:
@@ -559,7 +559,7 @@ class SpareKeeper:
         self._stopping.set()
         if self._thread is not None:
             self._thread.join(timeout=15)
-        _remove_spare_record(self.record, os.getpid())
+        remove_record(self.record, os.getpid())
         proc = self.current
         if proc is not None and proc.poll() is None and proc in self._procs:
             # Still waiting for a client? Take it ourselves, then end it: a spare a client took a
@@ -577,7 +577,7 @@ class SpareKeeper:
                 ours = False
             if ours:
                 _end(proc)
-                _drop_log(self._logs[proc], proc.returncode)
+                drop_log(self._logs[proc], proc.returncode)
         if self.dir is not None:
             shutil.rmtree(self.dir, ignore_errors=True)
 
@@ -588,7 +588,7 @@ class SpareKeeper:
         self.stop()
 
 
-def _drop_log(path: Path, code: int | None) -> None:
+def drop_log(path: Path, code: int | None) -> None:
     """A spare's log is kept only when it may explain something: not after a clean exit, never
     empty."""
     try:
@@ -608,7 +608,7 @@ def _end(proc: subprocess.Popen) -> None:
             proc.wait()
 
 
-def _remove_spare_record(path: Path, pid: int) -> None:
+def remove_record(path: Path, pid: int) -> None:
     """Remove the record if it still names ``pid`` (another server may have replaced it)."""
     try:
         if int(json.loads(path.read_text(encoding="utf-8"))["pid"]) == pid:
