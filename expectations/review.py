@@ -98,6 +98,7 @@ class _PageData:
         self.con, self.wiki, self.page_id = con, wiki, page_id
         self._points: list[dict] | None = None
         self.histories: dict[tuple, dict] = {}
+        self.diffs: dict[tuple, list] = {}
         self._raw: dict[tuple, str | None] = {}
         self._citations: dict[tuple, list[dict]] = {}
         self._states: dict = {}
@@ -186,6 +187,15 @@ class _PageData:
         if key not in self._raw:
             self._raw[key] = _field_raw(self.con, self.wiki, rev_id, field)
         return self._raw[key]
+
+    def diff(self, parent, rev_id, field: str | None) -> list[tuple[str, str]]:
+        """readable_diff of the field from ``parent`` to ``rev_id``, once per pair of texts (the
+        problems of one edit, and edits that make the same change again, share it)."""
+        before, after = self.field_raw(parent, field), self.field_raw(rev_id, field)
+        key = (before, after)
+        if key not in self.diffs:
+            self.diffs[key] = readable_diff(before, after)
+        return self.diffs[key]
 
     def citations(self, rev_id, field: str | None, block) -> list[dict]:
         """The sources cited by the figures of the field (of its block, when the problem names one)."""
@@ -329,8 +339,7 @@ def _problem_view(data: _PageData, problem: dict, page: dict, review: dict | Non
     field = problem["field"]
     return {
         **problem, "review": review, "revision": revision,
-        "diff": readable_diff(data.field_raw(parent, field), data.field_raw(shown, field))
-        if revision else [],
+        "diff": data.diff(parent, shown, field) if revision else [],
         "has_parent": parent is not None,
         "citations": data.citations(shown, field, detail.get("block")),
         "diff_link": diff_link(page["base_url"], shown, parent) if revision else None,
