@@ -46,7 +46,7 @@ from datetime import datetime
 from pathlib import Path
 
 from flows.launch import RECORD, ROOT, import_state, peer_uid, set_cli_defaults
-from flows.validation import drop_log, remove_record
+from flows.validation import drop_log, end_process, remove_record
 
 POLL_SECONDS = 1.0
 STOP_GRACE_SECONDS = 10.0
@@ -371,14 +371,8 @@ class RunnerKeeper:
         """The record goes, the waiting process ends; children serving a run finish it."""
         self._stopping.set()
         remove_record(self.record, os.getpid())
-        proc = self.proc
-        if proc is not None and proc.poll() is None:
-            proc.terminate()
-            try:
-                proc.wait(timeout=STOP_GRACE_SECONDS)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait()
+        if self.proc is not None:
+            end_process(self.proc)
         if self._thread is not None:
             self._thread.join(timeout=STOP_GRACE_SECONDS)
         if self.dir is not None:

@@ -239,7 +239,7 @@ class ValidatorProcess(_Validator):
                 proc.stdin.close()  # a child still importing exits at its end of input
             except OSError:
                 pass
-        _end(proc)
+        end_process(proc)
         self._stderr.close()
 
 
@@ -576,7 +576,7 @@ class SpareKeeper:
             except OSError:
                 ours = False
             if ours:
-                _end(proc)
+                end_process(proc)
                 drop_log(self._logs[proc], proc.returncode)
         if self.dir is not None:
             shutil.rmtree(self.dir, ignore_errors=True)
@@ -598,7 +598,8 @@ def drop_log(path: Path, code: int | None) -> None:
         pass
 
 
-def _end(proc: subprocess.Popen) -> None:
+def end_process(proc: subprocess.Popen) -> None:
+    """SIGTERM, then SIGKILL after STOP_GRACE_SECONDS; reaped."""
     if proc.poll() is None:
         proc.terminate()
         try:

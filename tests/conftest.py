@@ -143,3 +143,14 @@ def sample_warehouse(_sample_warehouses):
         return folder / "w.duckdb"
 
     return copy
+
+
+@pytest.fixture(scope="session")
+def long_dump(tmp_path_factory) -> Path:
+    """600 distinct revisions of the seed: a run that lasts long enough to be interrupted."""
+    from tests.history import write_history
+
+    seed = SEED.read_text(encoding="utf-8")
+    path = tmp_path_factory.mktemp("long") / "history.xml"
+    write_history(path, [seed.replace("2,000人", f"{2000 + i:,}人") for i in range(600)])
+    return path

@@ -176,17 +176,6 @@ def recorded_server(tmp_path_factory, prefect_home):
     assert not record.exists(), "the record outlived its server"
 
 
-@pytest.fixture(scope="module")
-def long_dump(tmp_path_factory) -> Path:
-    """600 distinct revisions of the seed: a run that lasts long enough to be interrupted."""
-    from tests.history import write_history
-
-    seed = SEED.read_text(encoding="utf-8")
-    path = tmp_path_factory.mktemp("long") / "history.xml"
-    write_history(path, [seed.replace("2,000人", f"{2000 + i:,}人") for i in range(600)])
-    return path
-
-
 def flow_runs(api_url: str, db: Path) -> list[dict]:
     found = httpx.post(f"{api_url}/flow_runs/filter", json={"limit": 50}, timeout=30).json()
     return [r for r in found if r["parameters"].get("db") == str(db)]

@@ -191,17 +191,6 @@ def test_other_prefect_settings_or_no_record_run_in_the_clients_process(warm, sc
     assert code == 1 and "cannot read" in err and warm.served == []
 
 
-@pytest.fixture(scope="module")
-def long_dump(tmp_path_factory) -> Path:
-    """600 distinct revisions of the seed: a run that lasts long enough to be interrupted."""
-    from tests.history import write_history
-
-    seed = SEED.read_text(encoding="utf-8")
-    path = tmp_path_factory.mktemp("long") / "history.xml"
-    write_history(path, [seed.replace("2,000人", f"{2000 + i:,}人") for i in range(600)])
-    return path
-
-
 def _wait_running(api: str, db: Path, proc: subprocess.Popen) -> None:
     deadline = time.monotonic() + 240
     while time.monotonic() < deadline and proc.poll() is None:
