@@ -564,20 +564,21 @@ class SpareKeeper:
         if proc is not None and proc.poll() is None and proc in self._procs:
             # Still waiting for a client? Take it ourselves, then end it: a spare a client took a
             # moment ago refuses us (or drops us from its queue) and is left to that client.
-            ours = True
-            try:
-                with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as probe:
+            # The probe stays connected until the spare has ended: a spare that saw its client
+            # (us) go away first would stop with an error in its log, and the log would be kept.
+            with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as probe:
+                try:
                     probe.settimeout(HELLO_TIMEOUT_SECONDS)
                     probe.connect(str(self.socket_path))
                     try:
                         ours = bool(probe.recv(1))
                     except TimeoutError:
                         ours = True  # a spare too busy to accept: no client has it either
-            except OSError:
-                ours = False
-            if ours:
-                end_process(proc)
-                drop_log(self._logs[proc], proc.returncode)
+                except OSError:
+                    ours = False
+                if ours:
+                    end_process(proc)
+                    drop_log(self._logs[proc], proc.returncode)
         if self.dir is not None:
             shutil.rmtree(self.dir, ignore_errors=True)
 
