@@ -14,7 +14,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from tasks.load import TEXTS, batch_rows, forget_orphan_texts, load_batch
+from tasks.load import TEXTS, BatchWriter, batch_rows, forget_orphan_texts, load_batch
 from tasks.parse import parse_revision
 from tasks.sources.export_xml import write_footer, write_header, write_page
 from tasks.sources.model import PageHistory, Revision, SiteInfo
@@ -98,6 +98,69 @@ def test_a_duplicate_key_in_a_batch_is_reported_as_such_and_leaves_no_text(tmp_p
     # The connection is usable afterwards: the same batch without the repeat loads.
     counts = load_batch(con, batch_rows(page, revisions[:3], [parse_revision(r.text, "zh") for r in revisions[:3]], "r"))
     assert counts["revisions"] == counts[TEXTS] == 3
+    con.close()
+
+
+def _writer_batches(seed_text: str, repeat_in: int | None = None) -> list:
+    """Three batches of a real history (seed_history), the one at ``repeat_in`` repeating its first
+    revision id (a duplicate key: that batch fails to load)."""
+    texts = (seed_history(seed_text) * 2)[:9]
+    page = PageHistory(SiteInfo("zhwiki", "zh", None), 5000, "马利北部冲突", 0, iter(()))
+    batches = []
+    for n in range(3):
+        ids = [1000 + 3 * n + i for i in range(3)]
+        chunk = texts[3 * n:3 * n + 3]
+        if n == repeat_in:
+            ids, chunk = [*ids, ids[0]], [*chunk, chunk[0]]
+        revisions = revisions_of(chunk, ids)
+        batches.append(batch_rows(page, revisions, [parse_revision(r.text, "zh") for r in revisions], "r"))
+    return batches
+
+
+def test_the_background_writer_stores_what_load_batch_stores_in_order(tmp_path, seed_text):
+    batches = _writer_batches(seed_text)
+    con = connect(tmp_path / "serial.duckdb")
+    expected = [load_batch(con, rows) for rows in batches]
+    con.close()
+    con = connect(tmp_path / "writer.duckdb")
+    writer = BatchWriter(con)
+    done = [writer.submit(rows, tag=n) for n, rows in enumerate(batches)] + [writer.finish()]
+    writer.close()
+    con.close()
+    # Each call hands back the batch before it, with load_batch's counts; the last comes from finish.
+    assert done[0] is None
+    assert [(tag, counts) for tag, counts, _seconds in done[1:]] == list(enumerate(expected))
+    assert all(seconds > 0 for _tag, _counts, seconds in done[1:])
+    assert rows_of(tmp_path / "writer.duckdb") == rows_of(tmp_path / "serial.duckdb")
+    assert query(tmp_path / "writer.duckdb", "SELECT count(*) FROM revisions") == [(9,)]
+
+
+def test_a_batch_the_writer_cannot_store_is_raised_by_the_next_call_and_the_others_stay(tmp_path, seed_text):
+    first, bad, last = _writer_batches(seed_text, repeat_in=1)
+    con = connect(tmp_path / "w.duckdb")
+    writer = BatchWriter(con)
+    assert writer.submit(first, tag="first") is None
+    assert writer.submit(bad, tag="bad")[0] == "first"
+    with pytest.raises(LoadError, match="(?i)duplicate key"):
+        writer.submit(last, tag="last")  # the failure of "bad"; "last" is not taken
+    assert writer.finish() is None
+    writer.close()
+    # The first batch is stored; nothing of the failed one, not even its texts.
+    assert con.execute("SELECT min(rev_id), max(rev_id) FROM revisions").fetchone() == (1000, 1002)
+    assert con.execute(f"SELECT count(*) FROM {TEXTS_TABLE}").fetchone() == (3,)
+    con.close()
+
+
+def test_closing_the_writer_waits_for_the_batch_in_flight(tmp_path, seed_text, caplog):
+    con = connect(tmp_path / "w.duckdb")
+    writer = BatchWriter(con)
+    for rows in _writer_batches(seed_text):
+        writer.submit(rows)
+    with caplog.at_level("INFO", logger="tasks.load"):
+        writer.close()  # as when a run stops: the batch being written is written in full
+    assert "was stored" in caplog.text
+    assert con.execute("SELECT count(*) FROM revisions").fetchone() == (9,)
+    assert con.execute(f"SELECT count(*) FROM {TEXTS_TABLE}").fetchone() == (9,)
     con.close()
 
 
