@@ -384,9 +384,9 @@ def measure(args: argparse.Namespace, n: int, samples: dict[str, int | None], wo
     print(f"command: python -m benchmarks.run {' '.join(sys.argv[1:])}".rstrip())
     print("method: every measurement runs in its own child process (peak RSS = that process's "
           "VmHWM, read by itself at the end). Pipeline stages come from the flow's own timers (read = "
-          "waiting on the dump reader, parse = parse tasks, load = building a batch's rows and "
-          "waiting for the writer thread, write = that thread's seconds, spent while the next batch "
-          "is parsed and not part of the total, validate = expectations); the pipeline total is end-to-end after Prefect's server has started. "
+          "waiting on the dump reader, parse = parse tasks, load = load tasks on the flow's thread, "
+          "texts = the text writer thread's seconds, spent while each batch is parsed and not part "
+          "of the total, validate = expectations); the pipeline total is end-to-end after Prefect's server has started. "
           "'read alone' iterates the dump with the pipeline's reader (sha1 included) only; 'parse "
           "alone' runs the pipeline's ParseCache over it without Prefect or DuckDB. Both baselines "
           "parse every revision in full and write the per-revision layout of "

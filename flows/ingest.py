@@ -9,7 +9,6 @@ from __future__ import annotations
 import logging
 import os
 import signal
-import sys
 import time
 import uuid
 from collections import Counter, deque
@@ -26,12 +25,15 @@ from prefect.utilities.annotations import quote
 from flows import progress
 from flows.signals import signals_deferred, signals_noted
 from tasks.load import (
-    BatchWriter,
+    TEXTS,
+    TextWriter,
     batch_rows,
     describe_duckdb_error,
     forget_orphan_texts,
     forget_unused_states,
     load_batch,
+    load_rows,
+    page_row,
     record_issues,
     rederive_stored,
     stored_revisions,
@@ -68,27 +70,40 @@ def parse_batch(lang: str | None, revisions: list[Revision]) -> list[ParsedRevis
     return [_PARSE_CACHE.parse(rev.text, lang, rev.sha1) for rev in revisions]
 
 
-def _tag(page: PageHistory, revisions: list[Revision], parsed: list[ParsedRevision]) -> dict:
-    """What the flow counts of a batch once it is written."""
-    return {"title": page.title, "n": len(revisions),
-            "without": sum(1 for p in parsed if not p.has_infobox)}
+def _load(con, page: PageHistory, revisions: list[Revision], parsed: list[ParsedRevision],
+          run_id: str) -> dict:
+    counts = load_batch(con, batch_rows(page, revisions, parsed, run_id))
+    return _loaded(page, parsed, counts)
+
+
+def _loaded(page: PageHistory, parsed: list[ParsedRevision], counts: dict) -> dict:
+    get_run_logger().info("page %r: loaded %s", page.title,
+                          ", ".join(f"{k}={v}" for k, v in counts.items() if v))
+    return {"loaded": counts, "without": sum(1 for p in parsed if not p.has_infobox)}
 
 
 @task(name="ingest-batch", cache_policy=NO_CACHE, persist_result=False)
-def ingest_batch(writer: BatchWriter, page: PageHistory, revisions: list[Revision], run_id: str) -> dict:
-    """Parse a batch of revisions of one page and hand its rows to the writer, which writes them
-    (in one transaction) while the next batch is parsed.
+def ingest_batch(con, texts: TextWriter, page: PageHistory, revisions: list[Revision], run_id: str) -> dict:
+    """Parse and load a batch of revisions of one page: its texts are written by ``texts``'s
+    thread while it is parsed, then everything else in one transaction.
 
-    Returns timings and the batch the writer finished meanwhile, if any (its tag, counts and
-    write seconds): only counts, as Prefect keeps task results for the flow run's lifetime, so
+    Returns only counts and timings: Prefect keeps task results for the flow run's lifetime, so
     returning the parsed rows would make memory grow with the history.
     """
-    started = time.perf_counter()
-    parsed = [_PARSE_CACHE.parse(rev.text, page.site.lang, rev.sha1) for rev in revisions]
-    parse_seconds = time.perf_counter() - started
-    started = time.perf_counter()
-    done = writer.submit(batch_rows(page, revisions, parsed, run_id), _tag(page, revisions, parsed))
-    return {"done": done, "parse_seconds": parse_seconds, "load_seconds": time.perf_counter() - started}
+    texts.start(page_row(page), revisions)
+    try:
+        started = time.perf_counter()
+        parsed = [_PARSE_CACHE.parse(rev.text, page.site.lang, rev.sha1) for rev in revisions]
+        parse_seconds = time.perf_counter() - started
+        started = time.perf_counter()
+        rows = batch_rows(page, revisions, parsed, run_id, texts=False)
+        n_texts, text_seconds = texts.finish()
+    except BaseException:
+        texts.discard(con)  # stopped before its revisions were written: no text left behind
+        raise
+    counts = {TEXTS: n_texts, **load_rows(con, rows)}
+    return {**_loaded(page, parsed, counts), "parse_seconds": parse_seconds,
+            "load_seconds": time.perf_counter() - started, "text_seconds": text_seconds}
 
 
 @task(name="load-batch", cache_policy=NO_CACHE, persist_result=False)
@@ -96,10 +111,8 @@ def load_batch_task(con, page: PageHistory, revisions: list[Revision],
                     parsed: list[ParsedRevision], run_id: str) -> dict:
     """Write a batch parsed elsewhere (Dask) in one transaction."""
     started = time.perf_counter()
-    counts = load_batch(con, batch_rows(page, revisions, parsed, run_id))
-    seconds = time.perf_counter() - started
-    return {"done": (_tag(page, revisions, parsed), counts, seconds), "parse_seconds": 0.0,
-            "load_seconds": seconds}
+    summary = _load(con, page, revisions, parsed, run_id)
+    return {**summary, "parse_seconds": 0.0, "load_seconds": time.perf_counter() - started}
 
 
 def _source_pages(dump: str | None, file: str | None, wiki: str | None, titles: list[str] | None,
@@ -230,64 +243,51 @@ def _chunks(con, page: PageHistory, run_id: str, counts: dict, batch_size: int, 
 
 
 @contextmanager
-def _batch_runner(con, dask_address: str | None, account: Callable[[dict], None]):
-    """run(page, chunks, run_id) loads a page's batches; ``account(result)`` is called in order
-    for each batch written (``result["done"]``: its tag, counts and write seconds) and with the
-    timings of each task.
+def _batch_runner(dask_address: str | None):
+    """run(con, page, chunks, run_id, timers) → (revisions, summary) per batch, in order.
 
-    Locally one task per batch parses it and hands it to a :class:`BatchWriter`, which writes it
-    while the next one is parsed. A page's last batch is written before the next page's batches
-    are chosen (they are checked against what is stored), and the batch in flight when the run
-    stops is written in full, and counted, before the error goes on. With Dask, up to
-    DASK_IN_FLIGHT batches are parsed on the workers while this process loads finished ones in
-    order (DuckDB has one writer: loading stays here).
+    Locally one task parses and loads each batch (its texts written by a thread meanwhile). With Dask, up to DASK_IN_FLIGHT batches are
+    parsed on the workers while this process loads finished ones in order (DuckDB has one
+    writer: loading stays here).
     """
     if not dask_address:
-        writer = BatchWriter(con)
-        # The writer holds the GIL only between DuckDB's calls, but each time it wants it back it
-        # waits for the parsing thread's switch interval (5 ms by default): 0.5 ms while both run
-        # (measured on the 5,000-revision history: 22.4 → 21.4 s for the flow).
-        interval = sys.getswitchinterval()
-        sys.setswitchinterval(min(interval, 0.0005))
+        texts: TextWriter | None = None
 
-        def local(page, chunks, run_id):
+        def local(con, page, chunks, run_id, timers):
+            nonlocal texts
+            texts = texts or TextWriter(con)
             for chunk in chunks:
                 # quote(): Prefect would otherwise walk these big structures on every task call.
-                account(ingest_batch(quote(writer), quote(page), quote(chunk), run_id))
-            account({"done": writer.finish()})
+                yield len(chunk), ingest_batch(quote(con), quote(texts), quote(page), quote(chunk),
+                                               run_id)
 
         try:
             yield local
         finally:
-            try:
-                account({"done": writer.finish()})
-            except LoadError as exc:  # the run already stops for another reason: that one is raised
-                log.warning("the batch being written when the run stopped was not stored: %s", exc)
-            finally:
-                writer.close()
-                sys.setswitchinterval(interval)
+            if texts is not None:
+                texts.close()
         return
     from prefect_dask import DaskTaskRunner
 
     with DaskTaskRunner(address=dask_address) as runner:
-        def remote(page, chunks, run_id):
+        def remote(con, page, chunks, run_id, timers):
             in_flight: deque = deque()
 
             def finish():
                 chunk, future = in_flight.popleft()
                 started = time.perf_counter()
                 parsed = future.result()
-                waited = time.perf_counter() - started  # waiting for the workers
-                result = load_batch_task(quote(con), quote(page), quote(chunk), quote(parsed), run_id)
-                account({**result, "parse_seconds": waited})
+                timers["parse"] += time.perf_counter() - started  # waiting for the workers
+                return len(chunk), load_batch_task(quote(con), quote(page), quote(chunk),
+                                                   quote(parsed), run_id)
 
             for chunk in chunks:
                 in_flight.append((chunk, runner.submit(parse_batch, {"lang": page.site.lang,
                                                                      "revisions": chunk})))
                 if len(in_flight) >= DASK_IN_FLIGHT:
-                    finish()
+                    yield finish()
             while in_flight:
-                finish()
+                yield finish()
 
         yield remote
 
@@ -397,9 +397,9 @@ def ingest(
     con = connect(db_path, wait_seconds=lock_wait_seconds)
     state: dict = {"con": con}
     warnings: Counter = Counter()  # parse-issue code → revisions flagged (repeated, conflicting)
-    # Seconds per stage. load: building a batch's rows and waiting for the writer; write: the
-    # writer's own seconds, spent while the next batch is parsed (not added to the total).
-    timers = {"read": 0.0, "parse": 0.0, "load": 0.0, "write": 0.0, "validate": 0.0}
+    # Seconds per stage. load: the batches' loading on the flow's thread, waiting for their texts
+    # included; texts: the text writer's own seconds, spent while batches are parsed (not added).
+    timers = {"read": 0.0, "parse": 0.0, "load": 0.0, "texts": 0.0, "validate": 0.0}
     counts = {k: 0 for k in ("n_pages", "n_revisions_read", "n_revisions_loaded", "n_revisions_skipped",
                              "n_without_infobox", "n_infoboxes", "n_fields", "n_figures", "n_issues")}
     validator = None
@@ -436,32 +436,25 @@ def ingest(
                                       on_retry=on_retry)
         _update_run(con, run_id, source=source)
         seen_titles: set[str] = set()
-
-        def account(result: dict) -> None:
-            timers["parse"] += result.get("parse_seconds", 0.0)
-            timers["load"] += result.get("load_seconds", 0.0)
-            if result["done"] is None:
-                return
-            tag, loaded, write_seconds = result["done"]
-            timers["write"] += write_seconds
-            logger.info("page %r: loaded %s", tag["title"],
-                        ", ".join(f"{k}={v}" for k, v in loaded.items() if v))
-            counts["n_revisions_loaded"] += loaded["revisions"]
-            counts["n_without_infobox"] += tag["without"]
-            counts["n_infoboxes"] += loaded["infoboxes"]
-            counts["n_fields"] += loaded["infobox_fields"]
-            counts["n_figures"] += loaded["figures"]
-            counts["n_issues"] += loaded["parse_issues"]
-            progress.report("batch", n=tag["n"], title=tag["title"])
-
-        with _batch_runner(con, dask_address, account) as run_batches:
+        with _batch_runner(dask_address) as run_batches:
             for page in pages:
                 counts["n_pages"] += 1
                 seen_titles.add(page.title)
                 progress.report("page", title=page.title, wiki=page.site.wiki)
                 issues: list[dict] = []
-                run_batches(page, _chunks(con, page, run_id, counts, batch_size, timers, issues,
-                                          warnings), run_id)
+                chunks = _chunks(con, page, run_id, counts, batch_size, timers, issues, warnings)
+                for n, result in run_batches(con, page, chunks, run_id, timers):
+                    timers["parse"] += result["parse_seconds"]
+                    timers["load"] += result["load_seconds"]
+                    timers["texts"] += result.get("text_seconds", 0.0)
+                    loaded = result["loaded"]
+                    counts["n_revisions_loaded"] += loaded["revisions"]
+                    counts["n_without_infobox"] += result["without"]
+                    counts["n_infoboxes"] += loaded["infoboxes"]
+                    counts["n_fields"] += loaded["infobox_fields"]
+                    counts["n_figures"] += loaded["figures"]
+                    counts["n_issues"] += loaded["parse_issues"]
+                    progress.report("batch", n=n, title=page.title)
                 counts["n_issues"] += record_issues(con, issues)
         # States and field values that no revision reads any more (re-derived revisions).
         forget_unused_states(con)

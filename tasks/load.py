@@ -141,9 +141,16 @@ def _derived_counts(result: ParsedRevision) -> dict[str, int]:
             "parse_issues": len(result.issues)}
 
 
+def text_rows(wiki: str, revisions: Sequence[Revision]) -> list[dict]:
+    """Rows of the text store for ``revisions`` (none for a revision without text). Pure."""
+    return [{"wiki": wiki, "rev_id": rev.rev_id, "text": rev.text} for rev in revisions
+            if rev.text is not None]
+
+
 def batch_rows(page: PageHistory, revisions: Sequence[Revision], parsed: Sequence[ParsedRevision],
-               run_id: str) -> BatchRows:
-    """Rows for ``revisions`` (with their parse results, same order) of ``page``. Pure."""
+               run_id: str, texts: bool = True) -> BatchRows:
+    """Rows for ``revisions`` (with their parse results, same order) of ``page``; without the
+    texts' rows when ``texts`` is False (a :class:`TextWriter` writes them). Pure."""
     wiki = page.site.wiki
     out = BatchRows(page=page_row(page),
                     tables={t: [] for t in (TEXTS, "revisions", *STATE_TABLES, *VALUE_TABLES)},
@@ -153,13 +160,13 @@ def batch_rows(page: PageHistory, revisions: Sequence[Revision], parsed: Sequenc
     seen_values: set[int] = set()
     for rev, result in zip(revisions, parsed, strict=True):
         out.tables["revisions"].append(_revision_row(page, rev, result, run_id))
-        if rev.text is not None:
-            out.tables[TEXTS].append({"wiki": wiki, "rev_id": rev.rev_id, "text": rev.text})
         for view, n in _derived_counts(result).items():
             out.derived[view] += n
         if result.state_id not in seen_states:
             seen_states.add(result.state_id)
             state_rows(result, out.tables, seen_values)
+    if texts:
+        out.tables[TEXTS] = text_rows(wiki, revisions)
     return out
 
 
@@ -205,15 +212,16 @@ def load_batch(con: duckdb.DuckDBPyConnection, rows: BatchRows) -> dict[str, int
     return {**counts, **rows.derived}
 
 
-class BatchWriter:
-    """Writes batches (:func:`load_batch`) on one background thread, in order, one at a time.
+class TextWriter:
+    """Writes a batch's texts (the first of its two commits) on a background thread while the
+    batch is parsed.
 
-    DuckDB releases the GIL while it inserts, compresses and commits, so the caller parses the
-    next batch while this one is written: on two cores the write (≈ 60 % of a batch's load time,
-    docs/BENCHMARKS.md) costs the caller almost nothing. The thread has a connection of its own (a
-    cursor of ``con``: the same database, its own transactions). :meth:`submit` first waits for the
-    batch before, so at most one is in flight, batches commit in the order given, and a batch's
-    error (its :class:`LoadError`) is raised by the next :meth:`submit` or :meth:`finish`.
+    The texts are known before parsing, and writing them is nearly all DuckDB's own work (insert,
+    zstd at the checkpoint: ≈ 45 % of a batch's load, docs/BENCHMARKS.md), during which DuckDB holds
+    no GIL; the rest of the load (rows built in Python) stays on the caller's thread, so the two
+    threads hardly compete. The thread has a connection of its own (a cursor of ``con``: the same
+    database, its own transactions). One batch at a time: :meth:`start`, then :meth:`finish`
+    (which raises the batch's :class:`LoadError`) or :meth:`discard`.
     """
 
     def __init__(self, con: duckdb.DuckDBPyConnection):
@@ -224,46 +232,50 @@ class BatchWriter:
         except BaseException:
             self._cursor.close()
             raise
-        self._pool = ThreadPoolExecutor(1, thread_name_prefix="infobox-writer")
-        self._pending: tuple[Future, object] | None = None
+        self._pool = ThreadPoolExecutor(1, thread_name_prefix="infobox-texts")
+        self._pending: tuple[Future, dict, list[int]] | None = None
 
-    def submit(self, rows: BatchRows, tag: object = None) -> tuple[object, dict[str, int], float] | None:
-        """Start writing ``rows``. Returns the batch written before as (its ``tag``, its counts as
-        :func:`load_batch` gives them, seconds spent writing it), or None if there was none."""
-        done = self.finish()
-        self._pending = (self._pool.submit(self._write, rows), tag)
-        return done
+    def start(self, page: dict, revisions: Sequence[Revision]) -> None:
+        """Begin writing the texts of ``revisions`` (replacing any stored for them)."""
+        if self._pending is not None:
+            raise RuntimeError("TextWriter.start: the previous batch was neither finished nor discarded")
+        rev_ids = [rev.rev_id for rev in revisions]
+        self._pending = (self._pool.submit(self._write, page, text_rows(page["wiki"], revisions), rev_ids),
+                         page, rev_ids)
 
-    def finish(self) -> tuple[object, dict[str, int], float] | None:
-        """Wait for the batch in flight, if any: as :meth:`submit` returns it."""
-        if self._pending is None:
-            return None
-        future, tag = self._pending
-        self._pending = None
-        counts, seconds = future.result()
-        return tag, counts, seconds
-
-    def _write(self, rows: BatchRows) -> tuple[dict[str, int], float]:
+    def _write(self, page: dict, texts: list[dict], rev_ids: list[int]) -> tuple[int, float]:
         started = time.perf_counter()
-        counts = load_batch(self._cursor, rows)
-        return counts, time.perf_counter() - started
+        try:
+            n = _write_texts(self._cursor, page["wiki"], texts, rev_ids)
+        except duckdb.Error as exc:
+            raise LoadError(describe_load_failure(self._cursor, exc, page, rev_ids)) from exc
+        return n, time.perf_counter() - started
+
+    def finish(self) -> tuple[int, float]:
+        """Wait for the texts started last: (texts written, seconds the thread spent on them)."""
+        if self._pending is None:
+            raise RuntimeError("TextWriter.finish: no batch was started")
+        future = self._pending[0]
+        self._pending = None
+        return future.result()
+
+    def discard(self, con: duckdb.DuckDBPyConnection) -> None:
+        """The batch will not be loaded (its parse or its rows failed, or the run stops): wait for
+        its texts, then delete those written, so that no text is left without its revision."""
+        if self._pending is None:
+            return
+        future, page, rev_ids = self._pending
+        self._pending = None
+        try:
+            future.result()
+        except LoadError as exc:  # nothing was written; the error that stops the batch goes on
+            log.info("texts of a discarded batch: %s", exc)
+        forget_orphan_texts(con, page["wiki"], rev_ids)
 
     def close(self) -> None:
-        """Wait for the batch in flight (a batch is written or not as a whole: stopping now must
-        not cut it) and release the thread and its connection. A failure of that batch is the
-        caller's to fetch with :meth:`finish` first; one not fetched is logged here."""
-        try:
-            if self._pending is not None:
-                tag = self._pending[1]
-                try:
-                    self.finish()
-                except LoadError as exc:
-                    log.warning("the batch being written when the run stopped was not stored: %s", exc)
-                else:
-                    log.info("the batch being written when the run stopped (%s) was stored", tag)
-        finally:
-            self._pool.shutdown(wait=True)
-            self._cursor.close()
+        """Release the thread and its connection (after :meth:`finish` or :meth:`discard`)."""
+        self._pool.shutdown(wait=True)
+        self._cursor.close()
 
 
 _IN_BATCH = "wiki = ? AND rev_id IN (SELECT unnest(?::BIGINT[]))"
@@ -276,16 +288,36 @@ def _stored_ids(con: duckdb.DuckDBPyConnection, table: str, column: str, ids: li
         f"SELECT {column} FROM {table} WHERE {column} IN (SELECT unnest(?::BIGINT[]))", [ids]).fetchall()}
 
 
-def _write_batch(con: duckdb.DuckDBPyConnection, rows: BatchRows, rev_ids: list[int]) -> dict[str, int]:
-    wiki = rows.page["wiki"]
-    counts: dict[str, int] = {}
-    texts = rows.tables.get(TEXTS, [])
+def _write_texts(con: duckdb.DuckDBPyConnection, wiki: str, texts: list[dict], rev_ids: list[int]) -> int:
+    """The first commit of a batch: every text of the batch is replaced (those given are written
+    again, those hidden or missing, without a text row, are dropped)."""
     with transaction(con):
-        # Every text of the batch is replaced: those given are written again, those hidden or
-        # missing (no text row) are dropped.
         if rev_ids:
             con.execute(f"DELETE FROM {TEXTS_TABLE} WHERE {_IN_BATCH}", [wiki, rev_ids])
-        counts[TEXTS] = append_rows(con, TEXTS_TABLE, texts)
+        return append_rows(con, TEXTS_TABLE, texts)
+
+
+def load_rows(con: duckdb.DuckDBPyConnection, rows: BatchRows) -> dict[str, int]:
+    """The second commit of a batch (everything but the texts, written before): as
+    :func:`load_batch`, whose failure rules it follows (a failure deletes the batch's texts)."""
+    rev_ids = [r["rev_id"] for r in rows.tables["revisions"]]
+    try:
+        counts = _write_rows(con, rows, rev_ids)
+    except duckdb.Error as exc:
+        forget_orphan_texts(con, rows.page["wiki"], rev_ids)
+        raise LoadError(describe_load_failure(con, exc, rows.page, rev_ids)) from exc
+    ALLOCATOR.purge()
+    return {**counts, **rows.derived}
+
+
+def _write_batch(con: duckdb.DuckDBPyConnection, rows: BatchRows, rev_ids: list[int]) -> dict[str, int]:
+    counts = {TEXTS: _write_texts(con, rows.page["wiki"], rows.tables.get(TEXTS, []), rev_ids)}
+    return {**counts, **_write_rows(con, rows, rev_ids)}
+
+
+def _write_rows(con: duckdb.DuckDBPyConnection, rows: BatchRows, rev_ids: list[int]) -> dict[str, int]:
+    wiki = rows.page["wiki"]
+    counts: dict[str, int] = {}
     with transaction(con):
         con.execute(
             "INSERT INTO pages BY NAME SELECT * FROM (SELECT ? AS wiki, ? AS page_id, ? AS title, "

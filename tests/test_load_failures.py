@@ -8,13 +8,14 @@ import os
 import resource
 import subprocess
 import sys
+from dataclasses import replace
 from datetime import datetime, timedelta
 from pathlib import Path
 
 import duckdb
 import pytest
 
-from tasks.load import TEXTS, BatchWriter, batch_rows, forget_orphan_texts, load_batch
+from tasks.load import TEXTS, TextWriter, batch_rows, forget_orphan_texts, load_batch, load_rows
 from tasks.parse import parse_revision
 from tasks.sources.export_xml import write_footer, write_header, write_page
 from tasks.sources.model import PageHistory, Revision, SiteInfo
@@ -102,8 +103,8 @@ def test_a_duplicate_key_in_a_batch_is_reported_as_such_and_leaves_no_text(tmp_p
 
 
 def _writer_batches(seed_text: str, repeat_in: int | None = None) -> list:
-    """Three batches of a real history (seed_history), the one at ``repeat_in`` repeating its first
-    revision id (a duplicate key: that batch fails to load)."""
+    """Three batches (rows, revisions) of a real history (seed_history), the one at ``repeat_in``
+    repeating its first revision id (a duplicate key: that batch fails to load)."""
     texts = (seed_history(seed_text) * 2)[:9]
     page = PageHistory(SiteInfo("zhwiki", "zh", None), 5000, "马利北部冲突", 0, iter(()))
     batches = []
@@ -113,54 +114,65 @@ def _writer_batches(seed_text: str, repeat_in: int | None = None) -> list:
         if n == repeat_in:
             ids, chunk = [*ids, ids[0]], [*chunk, chunk[0]]
         revisions = revisions_of(chunk, ids)
-        batches.append(batch_rows(page, revisions, [parse_revision(r.text, "zh") for r in revisions], "r"))
+        batches.append((batch_rows(page, revisions, [parse_revision(r.text, "zh") for r in revisions], "r"),
+                        revisions))
     return batches
 
 
-def test_the_background_writer_stores_what_load_batch_stores_in_order(tmp_path, seed_text):
+def _with_texts_from_the_writer(con, writer: TextWriter, rows, revisions) -> dict:
+    """Load a batch as the flow does: texts on the writer's thread, then the rest."""
+    writer.start(rows.page, revisions)
+    n_texts, seconds = writer.finish()
+    assert seconds > 0
+    return {TEXTS: n_texts, **load_rows(con, rows)}
+
+
+def test_texts_written_by_the_writer_thread_store_what_load_batch_stores(tmp_path, seed_text):
     batches = _writer_batches(seed_text)
     con = connect(tmp_path / "serial.duckdb")
-    expected = [load_batch(con, rows) for rows in batches]
+    expected = [load_batch(con, rows) for rows, _revisions in batches]
     con.close()
     con = connect(tmp_path / "writer.duckdb")
-    writer = BatchWriter(con)
-    done = [writer.submit(rows, tag=n) for n, rows in enumerate(batches)] + [writer.finish()]
+    writer = TextWriter(con)
+    got = [_with_texts_from_the_writer(con, writer, replace(rows, tables={**rows.tables, TEXTS: []}),
+                                       revisions) for rows, revisions in batches]
     writer.close()
     con.close()
-    # Each call hands back the batch before it, with load_batch's counts; the last comes from finish.
-    assert done[0] is None
-    assert [(tag, counts) for tag, counts, _seconds in done[1:]] == list(enumerate(expected))
-    assert all(seconds > 0 for _tag, _counts, seconds in done[1:])
+    assert got == expected
     assert rows_of(tmp_path / "writer.duckdb") == rows_of(tmp_path / "serial.duckdb")
-    assert query(tmp_path / "writer.duckdb", "SELECT count(*) FROM revisions") == [(9,)]
+    assert query(tmp_path / "writer.duckdb", f"SELECT count(*) FROM {TEXTS_TABLE}") == [(9,)]
 
 
-def test_a_batch_the_writer_cannot_store_is_raised_by_the_next_call_and_the_others_stay(tmp_path, seed_text):
-    first, bad, last = _writer_batches(seed_text, repeat_in=1)
+def test_texts_the_writer_cannot_store_fail_their_batch_only(tmp_path, seed_text):
+    (first, first_revs), (bad, bad_revs), (last, last_revs) = _writer_batches(seed_text, repeat_in=1)
     con = connect(tmp_path / "w.duckdb")
-    writer = BatchWriter(con)
-    assert writer.submit(first, tag="first") is None
-    assert writer.submit(bad, tag="bad")[0] == "first"
-    with pytest.raises(LoadError, match="(?i)duplicate key"):
-        writer.submit(last, tag="last")  # the failure of "bad"; "last" is not taken
-    assert writer.finish() is None
-    writer.close()
-    # The first batch is stored; nothing of the failed one, not even its texts.
-    assert con.execute("SELECT min(rev_id), max(rev_id) FROM revisions").fetchone() == (1000, 1002)
+    writer = TextWriter(con)
+    _with_texts_from_the_writer(con, writer, first, first_revs)
+    writer.start(bad.page, bad_revs)
+    with pytest.raises(LoadError) as failure:
+        writer.finish()
+    message = str(failure.value)
+    assert "duplicate key" in message.lower() and "4 revisions (1003–1005)" in message, message
+    # The failed batch left nothing; the thread and its connection go on with the next one.
     assert con.execute(f"SELECT count(*) FROM {TEXTS_TABLE}").fetchone() == (3,)
+    _with_texts_from_the_writer(con, writer, last, last_revs)
+    writer.close()
+    assert con.execute("SELECT list(rev_id ORDER BY rev_id) FROM revisions").fetchone() == (
+        [1000, 1001, 1002, 1006, 1007, 1008],)
+    assert con.execute(f"SELECT count(*) FROM {TEXTS_TABLE}").fetchone() == (6,)
     con.close()
 
 
-def test_closing_the_writer_waits_for_the_batch_in_flight(tmp_path, seed_text, caplog):
+def test_a_batch_given_up_while_its_texts_are_written_leaves_no_text(tmp_path, seed_text):
+    (first, first_revs), (second, second_revs), _ = _writer_batches(seed_text)
     con = connect(tmp_path / "w.duckdb")
-    writer = BatchWriter(con)
-    for rows in _writer_batches(seed_text):
-        writer.submit(rows)
-    with caplog.at_level("INFO", logger="tasks.load"):
-        writer.close()  # as when a run stops: the batch being written is written in full
-    assert "was stored" in caplog.text
-    assert con.execute("SELECT count(*) FROM revisions").fetchone() == (9,)
-    assert con.execute(f"SELECT count(*) FROM {TEXTS_TABLE}").fetchone() == (9,)
+    writer = TextWriter(con)
+    _with_texts_from_the_writer(con, writer, first, first_revs)
+    writer.start(second.page, second_revs)  # as when the parse of this batch is interrupted
+    writer.discard(con)
+    writer.close()
+    assert con.execute(f"SELECT list(rev_id ORDER BY rev_id) FROM {TEXTS_TABLE}").fetchone() == (
+        [1000, 1001, 1002],)
     con.close()
 
 
