@@ -45,7 +45,7 @@ import duckdb
 
 from tasks.parse import PARSER_VERSION, ParsedRevision
 from tasks.sources.model import PageHistory, Revision
-from warehouse.db import ALLOCATOR, TEXTS_TABLE, WAREHOUSE_ALIAS, append_rows, transaction
+from warehouse.db import ALLOCATOR, TEXTS_TABLE, append_rows, cursor, transaction
 from warehouse.errors import LoadError
 
 log = logging.getLogger(__name__)
@@ -225,13 +225,7 @@ class TextWriter:
     """
 
     def __init__(self, con: duckdb.DuckDBPyConnection):
-        self._cursor = con.cursor()
-        try:
-            self._cursor.execute(f"USE {WAREHOUSE_ALIAS}")
-            self._cursor.execute("SET enable_progress_bar = false")
-        except BaseException:
-            self._cursor.close()
-            raise
+        self._cursor = cursor(con)
         self._pool = ThreadPoolExecutor(1, thread_name_prefix="infobox-texts")
         self._pending: tuple[Future, dict, list[int]] | None = None
 

@@ -233,8 +233,8 @@ def test_review_command_marks_and_lists(sample_db):
 def test_article_page_reads_match_a_per_revision_reading_on_a_long_history(tmp_path):
     """The article page reads histories at the revisions where the state changes, and field texts
     and sources in a few batched queries; on a 400-revision synthetic history (reverts, prose and
-    infobox edits) every problem's history, diff texts and sources equal a plain reading of every
-    revision one query at a time."""
+    infobox edits) every problem's history (read ahead on threads), diff texts and sources equal a
+    plain reading of every revision one query at a time."""
     from benchmarks.synth import generate
     from expectations.review import (
         _changes,
@@ -269,6 +269,8 @@ def test_article_page_reads_match_a_per_revision_reading_on_a_long_history(tmp_p
     assert len(data.points()) < len(every) / 2  # reverts and prose edits collapse
     revisions = _revisions(con, wiki, [_shown(p) for p in problems])
     data.prefetch(problems, revisions)
+    data.prefetch_histories(problems)  # on threads, as write_article_page does
+    assert len(data._history_rows) > 2
     tolerance = load_settings()[1]["approx_tolerance"]
     for problem in problems:
         _kind, columns, sql, params = _history_query(problem, tolerance)

@@ -237,6 +237,21 @@ def _open(path: Path, read_only: bool) -> duckdb.DuckDBPyConnection:
     return con
 
 
+def cursor(con: duckdb.DuckDBPyConnection) -> duckdb.DuckDBPyConnection:
+    """A new connection to ``con``'s database (DuckDB's cursor) for another thread, reading the
+    same default catalog: a writer's is the attached warehouse, which a bare cursor would not
+    use. Settings made per connection (the progress bar) are made again."""
+    (catalog,) = con.execute("SELECT current_database()").fetchone()
+    other = con.cursor()
+    try:
+        other.execute(f"USE {_ident(catalog)}")
+        other.execute("SET enable_progress_bar = false")
+    except BaseException:
+        other.close()
+        raise
+    return other
+
+
 class _Allocator:
     """DuckDB's own allocator (jemalloc, bundled in its Linux wheels, symbols prefixed duckdb_je_).
 
