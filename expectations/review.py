@@ -101,7 +101,7 @@ class _PageData:
         self.con, self.wiki, self.page_id = con, wiki, page_id
         self._points: list[dict] | None = None
         self.histories: dict[tuple, dict] = {}
-        self._history_rows: dict[tuple, list[dict]] = {}  # read ahead by prefetch_histories
+        self._history_changes: dict[tuple, list[dict]] = {}  # read ahead by prefetch_histories
         self._point_ids: list | None = None
         self.diffs: dict[tuple, list] = {}
         self._raw: dict[tuple, str | None] = {}
@@ -220,10 +220,11 @@ class _PageData:
         kind, columns, sql, params = _history_query(problem, self._tolerance())
         key = (kind, *sorted(params.items()))
         if key not in self.histories:
-            rows = self._history_rows.pop(key, None)
-            if rows is None:
+            changes = self._history_changes.pop(key, None)
+            if changes is None:
                 rows = _rows(self.con, sql, self._history_params(params))
-            self._keep_history(key, kind, columns, params, _changes(self.points(), rows, columns))
+                changes = _changes(self.points(), rows, columns)
+            self._keep_history(key, kind, columns, params, changes)
         return self.histories[key]
 
     def _history_params(self, params: dict) -> dict:
@@ -237,25 +238,30 @@ class _PageData:
         GIL while it runs a query, so they run side by side on the machine's cores."""
         if self.page_id is None:
             return
-        queries: dict[tuple, tuple[str, dict]] = {}
+        queries: dict[tuple, tuple[str, dict, list[str]]] = {}
         for problem in problems:
-            kind, _columns, sql, params = _history_query(problem, self._tolerance())
+            kind, columns, sql, params = _history_query(problem, self._tolerance())
             key = (kind, *sorted(params.items()))
             if key not in queries:
-                queries[key] = (sql, self._history_params(params))
+                queries[key] = (sql, self._history_params(params), columns)
         workers = min(len(queries), max(2, os.cpu_count() or 1), 4)
         if workers < 2:
             return  # one history: read when asked
         items = list(queries.items())
         cursors = [cursor(self.con) for _ in range(workers)]  # made here: con serves one call at a time
 
+        points = self.points()
+
         def read(n: int) -> list[tuple[tuple, list[dict]]]:
-            return [(key, _rows(cursors[n], sql, params)) for key, (sql, params) in items[n::workers]]
+            # Reduced to the change rows at once: all histories' raw rows together would be
+            # hundreds of MB on a long history.
+            return [(key, _changes(points, _rows(cursors[n], sql, params), columns))
+                    for key, (sql, params, columns) in items[n::workers]]
 
         try:
             with ThreadPoolExecutor(workers, thread_name_prefix="article-history") as pool:
                 for done in pool.map(read, range(workers)):
-                    self._history_rows.update(done)
+                    self._history_changes.update(done)
         finally:
             for mine in cursors:
                 mine.close()

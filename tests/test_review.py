@@ -270,7 +270,7 @@ def test_article_page_reads_match_a_per_revision_reading_on_a_long_history(tmp_p
     revisions = _revisions(con, wiki, [_shown(p) for p in problems])
     data.prefetch(problems, revisions)
     data.prefetch_histories(problems)  # on threads, as write_article_page does
-    assert len(data._history_rows) > 2
+    assert len(data._history_changes) > 2
     tolerance = load_settings()[1]["approx_tolerance"]
     for problem in problems:
         _kind, columns, sql, params = _history_query(problem, tolerance)
