@@ -246,9 +246,9 @@ def _chunks(con, page: PageHistory, run_id: str, counts: dict, batch_size: int, 
 def _batch_runner(dask_address: str | None):
     """run(con, page, chunks, run_id, timers) → (revisions, summary) per batch, in order.
 
-    Locally one task parses and loads each batch (its texts written by a thread meanwhile). With Dask, up to DASK_IN_FLIGHT batches are
-    parsed on the workers while this process loads finished ones in order (DuckDB has one
-    writer: loading stays here).
+    Locally one task parses and loads each batch, its texts written meanwhile by a TextWriter's
+    thread. With Dask, up to DASK_IN_FLIGHT batches are parsed on the workers while this process
+    loads finished ones in order (DuckDB has one writer: loading stays here).
     """
     if not dask_address:
         texts: TextWriter | None = None
