@@ -201,15 +201,8 @@ def load_batch(con: duckdb.DuckDBPyConnection, rows: BatchRows) -> dict[str, int
     per base table and, under the view names, the rows the batch's revisions show there. Raises
     :class:`LoadError` with DuckDB's reason when a write fails; then nothing of the batch is kept."""
     rev_ids = [r["rev_id"] for r in rows.tables["revisions"]]
-    try:
-        counts = _write_batch(con, rows, rev_ids)
-    except duckdb.Error as exc:
-        forget_orphan_texts(con, rows.page["wiki"], rev_ids)
-        raise LoadError(describe_load_failure(con, exc, rows.page, rev_ids)) from exc
-    # The commit may have checkpointed: give the pages DuckDB freed back to the OS now, so the
-    # process does not keep the high-water mark of every checkpoint until the next one.
-    ALLOCATOR.purge()
-    return {**counts, **rows.derived}
+    n_texts = write_texts(con, rows.page, rows.tables.get(TEXTS, []), rev_ids)
+    return {TEXTS: n_texts, **load_rows(con, rows)}
 
 
 class TextWriter:
@@ -239,10 +232,7 @@ class TextWriter:
 
     def _write(self, page: dict, texts: list[dict], rev_ids: list[int]) -> tuple[int, float]:
         started = time.perf_counter()
-        try:
-            n = _write_texts(self._cursor, page["wiki"], texts, rev_ids)
-        except duckdb.Error as exc:
-            raise LoadError(describe_load_failure(self._cursor, exc, page, rev_ids)) from exc
+        n = write_texts(self._cursor, page, texts, rev_ids)
         return n, time.perf_counter() - started
 
     def finish(self) -> tuple[int, float]:
@@ -282,13 +272,17 @@ def _stored_ids(con: duckdb.DuckDBPyConnection, table: str, column: str, ids: li
         f"SELECT {column} FROM {table} WHERE {column} IN (SELECT unnest(?::BIGINT[]))", [ids]).fetchall()}
 
 
-def _write_texts(con: duckdb.DuckDBPyConnection, wiki: str, texts: list[dict], rev_ids: list[int]) -> int:
+def write_texts(con: duckdb.DuckDBPyConnection, page: dict, texts: list[dict], rev_ids: list[int]) -> int:
     """The first commit of a batch: every text of the batch is replaced (those given are written
-    again, those hidden or missing, without a text row, are dropped)."""
-    with transaction(con):
-        if rev_ids:
-            con.execute(f"DELETE FROM {TEXTS_TABLE} WHERE {_IN_BATCH}", [wiki, rev_ids])
-        return append_rows(con, TEXTS_TABLE, texts)
+    again, those hidden or missing, without a text row, are dropped). Raises :class:`LoadError`
+    with DuckDB's reason; then nothing of it is kept."""
+    try:
+        with transaction(con):
+            if rev_ids:
+                con.execute(f"DELETE FROM {TEXTS_TABLE} WHERE {_IN_BATCH}", [page["wiki"], rev_ids])
+            return append_rows(con, TEXTS_TABLE, texts)
+    except duckdb.Error as exc:
+        raise LoadError(describe_load_failure(con, exc, page, rev_ids)) from exc
 
 
 def load_rows(con: duckdb.DuckDBPyConnection, rows: BatchRows) -> dict[str, int]:
@@ -300,13 +294,10 @@ def load_rows(con: duckdb.DuckDBPyConnection, rows: BatchRows) -> dict[str, int]
     except duckdb.Error as exc:
         forget_orphan_texts(con, rows.page["wiki"], rev_ids)
         raise LoadError(describe_load_failure(con, exc, rows.page, rev_ids)) from exc
+    # The commit may have checkpointed: give the pages DuckDB freed back to the OS now, so the
+    # process does not keep the high-water mark of every checkpoint until the next one.
     ALLOCATOR.purge()
     return {**counts, **rows.derived}
-
-
-def _write_batch(con: duckdb.DuckDBPyConnection, rows: BatchRows, rev_ids: list[int]) -> dict[str, int]:
-    counts = {TEXTS: _write_texts(con, rows.page["wiki"], rows.tables.get(TEXTS, []), rev_ids)}
-    return {**counts, **_write_rows(con, rows, rev_ids)}
 
 
 def _write_rows(con: duckdb.DuckDBPyConnection, rows: BatchRows, rev_ids: list[int]) -> dict[str, int]:
