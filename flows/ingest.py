@@ -258,8 +258,13 @@ def _batch_runner(dask_address: str | None):
             texts = texts or TextWriter(con)
             for chunk in chunks:
                 # quote(): Prefect would otherwise walk these big structures on every task call.
-                yield len(chunk), ingest_batch(quote(con), quote(texts), quote(page), quote(chunk),
-                                               run_id)
+                summary = ingest_batch(quote(con), quote(texts), quote(page), quote(chunk), run_id)
+                n = len(chunk)
+                # Prefect's event and log workers keep the context of the first task run that
+                # used them, parameters included, for the life of the process: emptied, the
+                # batch's revisions (≈ 20 MB of text) do not stay with it.
+                chunk.clear()
+                yield n, summary
 
         try:
             yield local
@@ -278,8 +283,11 @@ def _batch_runner(dask_address: str | None):
                 started = time.perf_counter()
                 parsed = future.result()
                 timers["parse"] += time.perf_counter() - started  # waiting for the workers
-                return len(chunk), load_batch_task(quote(con), quote(page), quote(chunk),
-                                                   quote(parsed), run_id)
+                summary = load_batch_task(quote(con), quote(page), quote(chunk), quote(parsed), run_id)
+                n = len(chunk)
+                chunk.clear()  # as in local(): Prefect may keep the task's parameters
+                parsed.clear()
+                return n, summary
 
             for chunk in chunks:
                 in_flight.append((chunk, runner.submit(parse_batch, {"lang": page.site.lang,

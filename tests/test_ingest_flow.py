@@ -235,3 +235,30 @@ def test_an_older_parser_version_is_re_derived(history_dump, tmp_path):
         == [(1500,)]
     assert _query(db, "SELECT n_revisions_loaded, n_revisions_skipped FROM runs ORDER BY started_at") \
         == [(6, 0), (6, 0)]
+
+
+def test_no_revision_outlives_its_batch_in_the_ingest_process(history_dump, tmp_path):
+    """Memory stays flat: once the flow has ended, none of its revisions is still referenced.
+    (Prefect's event and log workers keep the context of the first task run that started them,
+    its parameters included; its batch of revisions must not stay alive with it.) In a process of
+    its own, because those workers start once per process."""
+    script = textwrap.dedent(f"""
+        import gc
+        from flows.ingest import ingest
+        from tasks.sources.model import Revision
+        state = ingest(dump={str(history_dump)!r}, db={str(tmp_path / 'w.duckdb')!r}, batch_size=2,
+                       return_state=True)
+        assert state.is_completed(), state
+        gc.collect()
+        alive = sorted(o.rev_id for o in gc.get_objects() if type(o) is Revision)
+        print("ALIVE", alive)
+    """)
+    from prefect.settings import get_current_settings
+
+    env = {**os.environ, "PREFECT_API_URL": str(get_current_settings().api.url),
+           "PREFECT_LOGGING_LEVEL": "ERROR"}
+    proc = subprocess.run([sys.executable, "-c", script], env=env, capture_output=True, text=True,
+                          timeout=300)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    assert "ALIVE []" in proc.stdout.splitlines(), proc.stdout[-2000:]
+    assert _query(tmp_path / "w.duckdb", "SELECT count(*) FROM revisions")[0][0] > 2
