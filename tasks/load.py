@@ -45,6 +45,7 @@ import duckdb
 
 from tasks.parse import PARSER_VERSION, ParsedRevision
 from tasks.sources.model import PageHistory, Revision
+from warehouse import textstore
 from warehouse.db import ALLOCATOR, TEXTS_TABLE, append_rows, cursor, transaction
 from warehouse.errors import LoadError
 
@@ -55,7 +56,7 @@ DERIVED_TABLES = ("infoboxes", "infobox_fields", "belligerents", "figures", "cit
 # Tables of a state (keyed by state_id) and of a field value (keyed by value_id), parents first.
 STATE_TABLES = ("states", "state_boxes", "state_fields", "state_issues")
 VALUE_TABLES = ("field_values", "value_belligerents", "value_figures", "value_citations", "value_issues")
-# BatchRows.tables key of the revision texts (the table's name in the text store, TEXTS_TABLE).
+# BatchRows.tables key of the revision texts (their view's name in the text store, TEXTS_TABLE).
 TEXTS = TEXTS_TABLE.rpartition(".")[2]
 
 
@@ -279,8 +280,8 @@ def write_texts(con: duckdb.DuckDBPyConnection, page: dict, texts: list[dict], r
     try:
         with transaction(con):
             if rev_ids:
-                con.execute(f"DELETE FROM {TEXTS_TABLE} WHERE {_IN_BATCH}", [page["wiki"], rev_ids])
-            return append_rows(con, TEXTS_TABLE, texts)
+                textstore.delete(con, _IN_BATCH, [page["wiki"], rev_ids])
+            return textstore.append(con, texts)
     except duckdb.Error as exc:
         raise LoadError(describe_load_failure(con, exc, page, rev_ids)) from exc
 
@@ -416,7 +417,7 @@ def forget_orphan_texts(con: duckdb.DuckDBPyConnection, wiki: str | None = None,
         params = [wiki, list(rev_ids)]
     try:
         with transaction(con):
-            (deleted,) = con.execute(f"DELETE FROM {TEXTS_TABLE} t WHERE {where}", params).fetchone()
+            deleted = textstore.delete(con, where, params)
     except duckdb.Error as exc:
         log.info("could not delete texts left without a revision (the next run will): %s",
                     str(exc).splitlines()[0])

@@ -20,6 +20,7 @@ from tasks.parse import parse_revision
 from tasks.sources.export_xml import write_footer, write_header, write_page
 from tasks.sources.model import PageHistory, Revision, SiteInfo
 from tests.history import seed_history
+from warehouse import textstore
 from warehouse.db import TEXTS_TABLE, connect, transaction
 from warehouse.errors import LoadError
 
@@ -187,10 +188,13 @@ def test_transaction_rolls_back_without_hiding_the_first_error(tmp_path):
     con.close()
 
 
-def test_texts_left_by_a_run_killed_between_the_two_commits_are_deleted(tmp_path):
+def test_texts_left_by_a_run_killed_between_the_two_commits_are_deleted(tmp_path, monkeypatch):
+    monkeypatch.setattr(textstore, "SHARD_CHARS", 10)  # one shard per batch below
     con = connect(tmp_path / "w.duckdb")
-    with transaction(con):  # what the texts' commit of a killed batch leaves
-        con.execute(f"INSERT INTO {TEXTS_TABLE} VALUES ('zhwiki', 7, 'orphan'), ('zhwiki', 8, 'orphan')")
+    for rev_id in (7, 8):  # what the texts' commits of two killed batches leave
+        with transaction(con):
+            textstore.append(con, [{"wiki": "zhwiki", "rev_id": rev_id, "text": "orphan text"}])
+    assert [n for n, _, _ in textstore.shards(con)] == [1, 2]
     assert forget_orphan_texts(con) == 2
     assert con.execute(f"SELECT count(*) FROM {TEXTS_TABLE}").fetchone() == (0,)
     con.close()
@@ -212,7 +216,7 @@ def test_a_repeated_revision_keeps_the_first_copy_and_loads_the_others(tmp_path,
     # A text a killed run left without its revision: the next run deletes it.
     con = connect(db)
     with transaction(con):
-        con.execute(f"INSERT INTO {TEXTS_TABLE} VALUES ('zhwiki', 999999, 'orphan')")
+        textstore.append(con, [{"wiki": "zhwiki", "rev_id": 999999, "text": "orphan"}])
     con.close()
 
     first = infobox("run", "--dump", dump, "--db", db, "--quiet")

@@ -12,7 +12,7 @@ def test_every_table_and_column_has_a_comment(tmp_path):
     tables = con.execute("SELECT database_name, table_name, comment FROM duckdb_tables() "
                          "WHERE database_name IN (SELECT unnest(?::VARCHAR[]))", [catalogs]).fetchall()
     assert {(d, t) for d, t, _ in tables} >= {(WAREHOUSE_ALIAS, "revisions"), (WAREHOUSE_ALIAS, "value_figures"),
-                                              (TEXTS_ALIAS, "revision_texts")}
+                                              (TEXTS_ALIAS, "text_shards"), (TEXTS_ALIAS, "text_shard_000001")}
     assert [(d, t) for d, t, comment in tables if not comment] == []
     undocumented = con.execute(
         "SELECT c.database_name, c.table_name, c.column_name FROM duckdb_columns() c "
@@ -20,6 +20,12 @@ def test_every_table_and_column_has_a_comment(tmp_path):
         "WHERE c.database_name IN (SELECT unnest(?::VARCHAR[])) AND coalesce(c.comment, '') = ''",
         [catalogs]).fetchall()
     assert undocumented == []
+    # The texts' view, and the columns of every view users query.
+    texts_view = con.execute("SELECT comment FROM duckdb_views() WHERE database_name = ? AND view_name = "
+                             "'revision_texts'", [TEXTS_ALIAS]).fetchall()
+    assert len(texts_view) == 1 and texts_view[0][0]
+    assert con.execute("SELECT column_name FROM duckdb_columns() WHERE database_name = ? AND table_name = "
+                       "'revision_texts' AND coalesce(comment, '') = ''", [TEXTS_ALIAS]).fetchall() == []
     views = con.execute("SELECT view_name, comment FROM duckdb_views() WHERE database_name = ? "
                         "AND NOT internal", [WAREHOUSE_ALIAS]).fetchall()
     assert {v for v, _ in views} >= {"infoboxes", "infobox_fields", "figures", "belligerents",

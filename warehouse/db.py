@@ -21,20 +21,21 @@ from pathlib import Path
 
 import duckdb
 
+from warehouse import textstore
 from warehouse.errors import WarehouseError, WarehouseLocked, WarehouseUnwritable
 
 log = logging.getLogger(__name__)
 
 SCHEMA_DIR = Path(__file__).with_name("schema")
-TEXTS_SCHEMA = Path(__file__).with_name("schema_texts") / "revision_texts.sql"
+TEXTS_SCHEMA = Path(__file__).with_name("schema_texts") / "text_shards.sql"
 DEFAULT_DB = Path("data/warehouse.duckdb")
 
 # A writer's connection attaches the warehouse file under WAREHOUSE_ALIAS (its default catalog; a
 # reader's default catalog is named after the file) and, in both, the revision-text store beside it
 # under TEXTS_ALIAS; the store keeps row groups of TEXTS_ROW_GROUP_SIZE rows (see _open).
 WAREHOUSE_ALIAS = "warehouse"
-TEXTS_ALIAS = "texts"
-TEXTS_TABLE = f"{TEXTS_ALIAS}.revision_texts"
+TEXTS_ALIAS = textstore.TEXTS_ALIAS
+TEXTS_TABLE = f"{TEXTS_ALIAS}.{textstore.VIEW}"  # a view over the store's shards
 TEXTS_ROW_GROUP_SIZE = 2048
 
 # DuckDB words its lock conflict as "Could not set lock on file … Conflicting lock is held in … (PID n)".
@@ -97,6 +98,10 @@ def ensure_schema(con: duckdb.DuckDBPyConnection) -> None:
             con.execute(path.read_text(encoding="utf-8"))
         except duckdb.Error as exc:
             raise WarehouseError(f"schema file {path.name} failed: {exc}") from exc
+    try:
+        textstore.ensure(con)
+    except duckdb.Error as exc:
+        raise WarehouseError(f"preparing the text store's shards failed: {str(exc).splitlines()[0]}") from exc
 
 
 def _describe_lock(exc: Exception) -> str:
@@ -178,9 +183,10 @@ _SCHEMA_READY: dict[str, int] = {}  # file → its tables and views once this pr
 
 def _catalog_size(con: duckdb.DuckDBPyConnection) -> int:
     return con.execute(
-        "SELECT (SELECT count(*) FROM duckdb_tables() WHERE database_name IN (?, ?)) + "
+        "SELECT (SELECT count(*) FROM duckdb_tables() WHERE database_name IN (?, ?) "
+        "AND NOT starts_with(table_name, ?)) + "  # shards come and go with the texts
         "(SELECT count(*) FROM duckdb_views() WHERE database_name = ? AND NOT internal)",
-        [WAREHOUSE_ALIAS, TEXTS_ALIAS, WAREHOUSE_ALIAS]).fetchone()[0]
+        [WAREHOUSE_ALIAS, TEXTS_ALIAS, textstore.SHARD_PREFIX, WAREHOUSE_ALIAS]).fetchone()[0]
 
 
 def _quote(text: str) -> str:
