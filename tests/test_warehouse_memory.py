@@ -92,6 +92,22 @@ def test_texts_fill_shards_up_to_their_size_and_every_revision_is_stored_once(tm
     con.close()
 
 
+def test_many_shards_are_written_under_a_small_cap(tmp_path, monkeypatch):
+    # Finding the shards that hold a batch's revisions reads their keys only: a query with one
+    # LIMIT-1 subquery per shard failed a 32 MB cap at 45 shards (and the writer's 128 MB at 30
+    # shards of real texts).
+    monkeypatch.setenv("INFOBOX_DUCKDB_MEMORY", "32MB")
+    monkeypatch.setattr(textstore, "SHARD_CHARS", 1000)
+    con = connect(tmp_path / "w.duckdb")
+    for rev_id in range(60):
+        _write_texts(con, [{"wiki": "x", "rev_id": rev_id, "text": "x" * 900}])
+    _write_texts(con, [{"wiki": "x", "rev_id": 3, "text": "again"}])  # found in shard 4, moved to shard 60
+    assert len(textstore.shards(con)) == 60
+    assert con.execute(f"SELECT count(*), count(DISTINCT rev_id), max(text) FILTER (WHERE rev_id = 3) "
+                       f"FROM {TEXTS_TABLE}").fetchall() == [(60, 60, "again")]
+    con.close()
+
+
 def test_a_text_store_of_one_table_becomes_shard_one(tmp_path):
     # The layout before shards: texts.revision_texts was the table itself.
     db = tmp_path / "w.duckdb"
