@@ -401,7 +401,6 @@ def ingest(
     send_run_logs_to_api()
     logger = get_run_logger()
     run_id = run_id or str(uuid.uuid4())
-    ALLOCATOR.map_large_blocks()  # texts freed at once, not left as holes in the heap
     db_path = Path(db)
     con = connect(db_path, wait_seconds=lock_wait_seconds)
     state: dict = {"con": con}

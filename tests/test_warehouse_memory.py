@@ -166,8 +166,6 @@ def test_the_bundled_duckdb_allocator_can_be_purged():
         pytest.fail("DuckDB's jemalloc (duckdb_je_mallctl) was not found in this DuckDB build; "
                     "the ingest's memory figures assume it (docs/BENCHMARKS.md)")
     ALLOCATOR.trim()  # glibc's malloc_trim as well: must not raise
-    # The ingest's threshold for blocks of pages of their own (glibc's mallopt accepts it).
-    assert ALLOCATOR.map_large_blocks() is True
     # Dask pickles task code with its globals: the resolved ctypes handles must not travel.
     copy = pickle.loads(pickle.dumps(ALLOCATOR))
     assert copy is not ALLOCATOR and copy.purge()

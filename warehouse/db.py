@@ -258,10 +258,6 @@ def cursor(con: duckdb.DuckDBPyConnection) -> duckdb.DuckDBPyConnection:
     return other
 
 
-# Blocks this big or bigger get pages of their own in the ingest (_Allocator.map_large_blocks).
-LARGE_BLOCK_BYTES = 64 * 1024
-
-
 class _Allocator:
     """DuckDB's own allocator (jemalloc, bundled in its Linux wheels, symbols prefixed duckdb_je_).
 
@@ -273,13 +269,11 @@ class _Allocator:
     """
 
     PURGE_ALL_ARENAS = b"arena.4096.purge"  # 4096 = MALLCTL_ARENAS_ALL
-    M_MMAP_THRESHOLD = -3  # glibc's malloc.h
 
     def __init__(self) -> None:
         self._mallctl = None
         self._checked = False
         self._malloc_trim = None
-        self._mallopt = None
 
     def __reduce__(self):
         # Dask pickles task code by value, globals included; ctypes handles cannot be pickled and
@@ -310,22 +304,6 @@ class _Allocator:
             self._mallctl = None
             return False
         return True
-
-    def map_large_blocks(self, threshold: int = LARGE_BLOCK_BYTES) -> bool:
-        """Have glibc give every block of ``threshold`` bytes or more pages of its own, returned to
-        the OS when freed (mallopt M_MMAP_THRESHOLD; it also stops glibc from raising that threshold
-        by itself, which it does past the first freed big block). The ingest's revision texts (tens
-        of KB each, read on one thread and freed on another) otherwise leave 60–75 MB of free but
-        resident holes in glibc's heaps (measured with mallinfo2 between batches; docs/BENCHMARKS.md).
-        Process-wide; False where the C library is not glibc."""
-        if self._mallopt is None:
-            libc = ctypes.util.find_library("c")
-            try:
-                self._mallopt = ctypes.CDLL(libc).mallopt if libc else False
-            except (OSError, AttributeError):  # not glibc
-                log.info("mallopt is not available in %s", libc)
-                self._mallopt = False
-        return bool(self._mallopt) and self._mallopt(self.M_MMAP_THRESHOLD, threshold) == 1
 
     def trim(self) -> None:
         """Purge DuckDB's allocator, then ask glibc to return free heap pages (between stages)."""
