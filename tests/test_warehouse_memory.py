@@ -79,6 +79,8 @@ def test_texts_fill_shards_up_to_their_size_and_every_revision_is_stored_once(tm
     assert con.execute(f"SELECT rev_id, text FROM {TEXTS_TABLE} WHERE rev_id IN (0, 12) ORDER BY 1"
                        ).fetchall() == [(0, "new"), (12, "c")]
     assert con.execute(f"SELECT count(*), count(DISTINCT rev_id) FROM {TEXTS_TABLE}").fetchall() == [(6, 6)]
+    assert con.execute("SELECT rev_id, shard FROM texts.text_locations ORDER BY 1").fetchall() == [
+        (0, 4), (1, 1), (2, 2), (10, 3), (11, 3), (12, 4)]
     con.close()
     # Readers see the view over every shard (the schema is not run again by them).
     reader = connect(db, read_only=True)
@@ -93,9 +95,9 @@ def test_texts_fill_shards_up_to_their_size_and_every_revision_is_stored_once(tm
 
 
 def test_many_shards_are_written_under_a_small_cap(tmp_path, monkeypatch):
-    # Finding the shards that hold a batch's revisions reads their keys only: a query with one
-    # LIMIT-1 subquery per shard failed a 32 MB cap at 45 shards (and the writer's 128 MB at 30
-    # shards of real texts).
+    # A write finds the shards of its revisions in text_locations, without reading the shards: one
+    # query over every shard (a LIMIT-1 subquery each) failed a 32 MB cap at 45 shards, and the
+    # writer's 128 MB at 30 shards of real texts.
     monkeypatch.setenv("INFOBOX_DUCKDB_MEMORY", "32MB")
     monkeypatch.setattr(textstore, "SHARD_CHARS", 1000)
     con = connect(tmp_path / "w.duckdb")
@@ -105,6 +107,22 @@ def test_many_shards_are_written_under_a_small_cap(tmp_path, monkeypatch):
     assert len(textstore.shards(con)) == 60
     assert con.execute(f"SELECT count(*), count(DISTINCT rev_id), max(text) FILTER (WHERE rev_id = 3) "
                        f"FROM {TEXTS_TABLE}").fetchall() == [(60, 60, "again")]
+    con.close()
+
+
+def test_a_revision_is_stored_once_across_the_shards(tmp_path, monkeypatch):
+    monkeypatch.setattr(textstore, "SHARD_CHARS", 10)
+    con = connect(tmp_path / "w.duckdb")
+    _write_texts(con, [{"wiki": "x", "rev_id": 1, "text": "first text"}])
+    # Appended again without its delete (into another shard): the key over all shards refuses it.
+    with pytest.raises(duckdb.ConstraintException, match="[Dd]uplicate key"), transaction(con):
+        textstore.append(con, [{"wiki": "x", "rev_id": 1, "text": "second text"}])
+    assert con.execute(f"SELECT rev_id, text FROM {TEXTS_TABLE}").fetchall() == [(1, "first text")]
+    # Deleted through the locations, from whichever shard holds it.
+    with transaction(con):
+        assert textstore.delete(con, "t.rev_id = ?", [1]) == 1
+    assert con.execute(f"SELECT count(*) FROM {TEXTS_TABLE}").fetchall() == [(0,)]
+    assert con.execute("SELECT count(*) FROM texts.text_locations").fetchall() == [(0,)]
     con.close()
 
 
@@ -118,6 +136,8 @@ def test_a_text_store_of_one_table_becomes_shard_one(tmp_path):
     old.close()
     con = connect(db)
     assert textstore.shards(con) == [(1, 2, 6)]
+    assert con.execute("SELECT wiki, rev_id, shard FROM texts.text_locations ORDER BY 2").fetchall() == [
+        ("x", 1, 1), ("x", 2, 1)]
     assert con.execute(f"SELECT rev_id, text FROM {TEXTS_TABLE} ORDER BY 1").fetchall() == [(1, "one"), (2, "two")]
     _write_texts(con, [{"wiki": "x", "rev_id": 2, "text": "deux"}, {"wiki": "x", "rev_id": 3, "text": "trois"}])
     assert con.execute(f"SELECT rev_id, text FROM {TEXTS_TABLE} ORDER BY 1").fetchall() == [

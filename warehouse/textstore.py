@@ -18,8 +18,8 @@ Layout: ``texts.text_shards`` lists the shards (number, texts and characters app
 ``texts.text_shard_000001`` … hold (wiki, rev_id, text); the view is rebuilt when a shard is
 added. A store written before shards (one table ``revision_texts``) becomes shard 1 when a writer
 opens it (:func:`ensure`). A (wiki, rev_id) is stored at most once across the shards: every write
-deletes the batch's revisions from every shard that holds one of them first, in the same
-transaction (a primary key per shard cannot see the others).
+deletes the batch's revisions first, in the same transaction, and ``texts.text_locations`` (the
+key of every stored text and its shard, with a primary key over all shards) says where they are.
 """
 
 from __future__ import annotations
@@ -31,6 +31,7 @@ import duckdb
 TEXTS_ALIAS = "texts"  # the attach name of the store in every connection (warehouse/db.py)
 VIEW = "revision_texts"
 MANIFEST = "text_shards"
+LOCATIONS = "text_locations"
 SHARD_PREFIX = "text_shard_"
 # A new shard is begun when the current one would pass this many characters (a batch is never
 # split: a single bigger batch gets a shard of its own).
@@ -109,6 +110,7 @@ def ensure(con: duckdb.DuckDBPyConnection) -> None:
             con.execute(f"ALTER TABLE {_q(VIEW)} RENAME TO {shard_name(1)}")
             _comment_shard(con, 1)
             con.execute(f"INSERT INTO {_q(MANIFEST)} VALUES (1, ?, ?)", [n_texts, n_chars])
+            con.execute(f"INSERT INTO {_q(LOCATIONS)} SELECT wiki, rev_id, 1 FROM {_q(shard_name(1))}")
         elif not shards(con):
             _create_shard(con, 1)
         _create_view(con, [number for number, _, _ in shards(con)])
@@ -118,24 +120,19 @@ def ensure(con: duckdb.DuckDBPyConnection) -> None:
         raise
 
 
-def _holding(con: duckdb.DuckDBPyConnection, numbers: Sequence[int], where: str, params: list) -> list[int]:
-    """The shards with a row matching ``where`` (one query for all of them, reading only their
-    keys: a UNION ALL of per-shard subqueries with LIMIT 1 instead pinned ≈ 4 MB per shard at
-    once and failed the writer's 128 MB cap at 30 shards of revision texts)."""
-    keys = " UNION ALL ".join(f"SELECT {n} AS shard, wiki, rev_id FROM {_q(shard_name(n))}" for n in numbers)
-    return [n for (n,) in con.execute(f"SELECT DISTINCT shard FROM ({keys}) t WHERE {where} ORDER BY shard",
-                                      params).fetchall()]
-
-
 def delete(con: duckdb.DuckDBPyConnection, where: str, params: Sequence = ()) -> int:
-    """Delete the texts matching ``where`` (a condition on the alias ``t``, with ``?`` parameters)
-    from every shard; returns how many. Run it inside the caller's transaction."""
-    numbers = [number for number, _, _ in shards(con)]
-    deleted = 0
-    for number in _holding(con, numbers, where, list(params)):
-        (n,) = con.execute(f"DELETE FROM {_q(shard_name(number))} t WHERE {where}", list(params)).fetchone()
-        deleted += n
-    return deleted
+    """Delete the texts matching ``where`` (a condition on ``t.wiki`` and ``t.rev_id``, with ``?``
+    parameters); returns how many. Their shards are found in text_locations, so a write costs the
+    same however many shards there are. Run it inside the caller's transaction."""
+    located = con.execute(f"DELETE FROM {_q(LOCATIONS)} t WHERE {where} RETURNING shard, wiki, rev_id",
+                          list(params)).fetchall()
+    by_shard: dict[tuple[int, str], list[int]] = {}
+    for shard, wiki, rev_id in located:
+        by_shard.setdefault((shard, wiki), []).append(rev_id)
+    for (shard, wiki), rev_ids in sorted(by_shard.items()):
+        con.execute(f"DELETE FROM {_q(shard_name(shard))} WHERE wiki = ? AND rev_id IN "
+                    "(SELECT unnest(?::BIGINT[]))", [wiki, rev_ids])
+    return len(located)
 
 
 def append(con: duckdb.DuckDBPyConnection, rows: Sequence[dict]) -> int:
@@ -152,6 +149,9 @@ def append(con: duckdb.DuckDBPyConnection, rows: Sequence[dict]) -> int:
         _create_shard(con, number)
         _create_view(con, [n for n, _, _ in shards(con)])
     added = append_rows(con, _q(shard_name(number)), rows)
+    # The key of every stored text, once across the shards (a revision stored already fails here).
+    append_rows(con, _q(LOCATIONS), [{"wiki": row["wiki"], "rev_id": row["rev_id"], "shard": number}
+                                      for row in rows])
     con.execute(f"UPDATE {_q(MANIFEST)} SET n_texts = n_texts + ?, n_chars = n_chars + ? WHERE shard = ?",
                 [added, chars, number])
     return added
