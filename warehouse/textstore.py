@@ -5,8 +5,9 @@ Why shards. A checkpoint rewrites, compressed, the newest row group of every tab
 rows; with 2,048-row groups (the smallest DuckDB allows) of 44 KB revisions that is up to 90 MB of
 text, re-read and re-compressed at every checkpoint until the group is full. Measured on the
 5,000-revision benchmark history, writing the texts alone in batches of 180 under the writer's
-128 MB cap: one table peaked at 304 MB of resident memory and spent 1.8 CPU-s; shards of 16 M
-characters 189 MB and 0.9 CPU-s, for a store of 7.6 MB instead of 1.8 (docs/BENCHMARKS.md). A
+128 MB cap: one table peaked at 307–312 MB of resident memory and spent 2.0–2.2 CPU-s; shards of
+16 M characters 180–195 MB and 1.35–1.47 CPU-s, for a store of 10.2 MB instead of 1.8 after the
+benchmark's ingest (docs/BENCHMARKS.md). A
 shard that has reached its size is never written again except by deletes, so its row groups are
 not compressed again.
 
