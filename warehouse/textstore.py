@@ -101,10 +101,11 @@ def ensure(con: duckdb.DuckDBPyConnection) -> None:
     """Give a writer's text store its shards and view (after the manifest's CREATE in the schema):
     a new store gets shard 1, a store of one ``revision_texts`` table has it renamed to shard 1.
     Idempotent; one transaction."""
+    from warehouse.db import transaction  # (db imports this module)
+
     if shards(con) and _kind(con, VIEW) == "view":
         return
-    con.execute("BEGIN TRANSACTION")
-    try:
+    with transaction(con):
         if _kind(con, VIEW) == "table":  # the layout before shards: its table becomes shard 1
             n_texts, n_chars = con.execute(
                 f"SELECT count(*), coalesce(sum(length(text)), 0) FROM {_q(VIEW)}").fetchone()
@@ -115,10 +116,6 @@ def ensure(con: duckdb.DuckDBPyConnection) -> None:
         elif not shards(con):
             _create_shard(con, 1)
         _create_view(con, [number for number, _, _ in shards(con)])
-        con.execute("COMMIT")
-    except BaseException:
-        con.execute("ROLLBACK")
-        raise
 
 
 def delete(con: duckdb.DuckDBPyConnection, where: str, params: Sequence = ()) -> int:
