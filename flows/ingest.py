@@ -403,6 +403,8 @@ def ingest(
     run_id = run_id or str(uuid.uuid4())
     db_path = Path(db)
     con = connect(db_path, wait_seconds=lock_wait_seconds)
+    if not os.environ.get("INFOBOX_DUCKDB_MEMORY"):
+        con.execute(f"SET memory_limit = '{INGEST_MEMORY}'")
     state: dict = {"con": con}
     warnings: Counter = Counter()  # parse-issue code → revisions flagged (repeated, conflicting)
     # Seconds per stage. load: the batches' loading on the flow's thread, waiting for their texts
@@ -581,6 +583,12 @@ def _ended_by(exc: BaseException) -> tuple[str, str]:
         return "crashed", f"{type(exc).__name__}: {exc}"
     return "failed", f"{type(exc).__name__}: {exc}"
 
+
+# DuckDB memory of the ingest's own connection (the writers' default is 128 MB): DuckDB keeps the
+# blocks it has read cached up to its cap, so a lower cap keeps a long history's ingest lower
+# (docs/BENCHMARKS.md, issue 17). A batch that needs more is written again under
+# tasks.load.RETRY_MEMORY. INFOBOX_DUCKDB_MEMORY, when set, is used instead.
+INGEST_MEMORY = "64MB"
 
 # DuckDB memory for the ingest's validation: its queries scan every figure of the history, and the
 # cache fills to whatever the cap allows. 96 MB validates a 20,000-revision history (64 MB does

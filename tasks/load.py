@@ -25,7 +25,8 @@ without a text (hidden since) loses its stored one.
 
 Texts are written with DELETE + INSERT rather than INSERT OR REPLACE: the latter needs about six
 times a text's size in DuckDB memory (a 52 MB revision failed under a 256 MB cap), a plain INSERT
-fits a 50 MB revision in the default 128 MB.
+fits a 50 MB revision in the default 128 MB. The ingest runs under a lower cap (64 MB); a batch
+that runs out of memory there is written again once under RETRY_MEMORY.
 
 Any DuckDB error while writing a batch becomes a :class:`~warehouse.errors.LoadError` that carries
 DuckDB's own reason (duplicate key, out of memory, disk full) and what to do about it.
@@ -40,16 +41,44 @@ import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
+from typing import TypeVar
 
 import duckdb
 
 from tasks.parse import PARSER_VERSION, ParsedRevision
 from tasks.sources.model import PageHistory, Revision
 from warehouse import textstore
-from warehouse.db import ALLOCATOR, TEXTS_TABLE, append_rows, cursor, transaction
+from warehouse.db import ALLOCATOR, TEXTS_TABLE, append_rows, cursor, raise_memory_limit, transaction
 from warehouse.errors import LoadError
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
+
+# The ingest keeps DuckDB's cap low (flows/ingest.py: INGEST_MEMORY); a batch that runs out of
+# memory under it (a history of much bigger revisions than measured) is written again once with
+# the cap raised to this for the rest of the run, instead of failing the run.
+RETRY_MEMORY = "512MB"
+
+
+def _retried_out_of_memory(con: duckdb.DuckDBPyConnection, write: Callable[[], T], what: str) -> T:
+    """``write()``; if DuckDB ran out of memory (its transaction rolled back, nothing kept) and
+    its cap can be raised to RETRY_MEMORY, once more."""
+    try:
+        return write()
+    except duckdb.Error as exc:
+        if not out_of_memory(exc) or not raise_memory_limit(con, RETRY_MEMORY):
+            raise
+        log.warning("%s ran out of DuckDB memory (%s); written again with the cap raised to %s",
+                    what, str(exc).strip().splitlines()[0], RETRY_MEMORY)
+    return write()
+
+
+def out_of_memory(exc: BaseException) -> bool:
+    """DuckDB ran out of memory: an OutOfMemoryException, or a commit that failed for it (DuckDB
+    2.0.1 reports that as "TransactionContext Error: Failed to commit: could not allocate …")."""
+    return isinstance(exc, duckdb.OutOfMemoryException) or (
+        isinstance(exc, duckdb.Error) and "could not allocate" in str(exc))
+
 
 # The per-revision views users query, each over the content-addressed tables.
 DERIVED_TABLES = ("infoboxes", "infobox_fields", "belligerents", "figures", "citations", "parse_issues")
@@ -277,11 +306,14 @@ def write_texts(con: duckdb.DuckDBPyConnection, page: dict, texts: list[dict], r
     """The first commit of a batch: every text of the batch is replaced (those given are written
     again, those hidden or missing, without a text row, are dropped). Raises :class:`LoadError`
     with DuckDB's reason; then nothing of it is kept."""
-    try:
+    def write() -> int:
         with transaction(con):
             if rev_ids:
                 textstore.delete(con, _IN_BATCH, [page["wiki"], rev_ids])
             return textstore.append(con, texts)
+
+    try:
+        return _retried_out_of_memory(con, write, f"the texts of {page.get('title')!r}")
     except duckdb.Error as exc:
         raise LoadError(describe_load_failure(con, exc, page, rev_ids)) from exc
 
@@ -291,7 +323,8 @@ def load_rows(con: duckdb.DuckDBPyConnection, rows: BatchRows) -> dict[str, int]
     :func:`load_batch`, whose failure rules it follows (a failure deletes the batch's texts)."""
     rev_ids = [r["rev_id"] for r in rows.tables["revisions"]]
     try:
-        counts = _write_rows(con, rows, rev_ids)
+        counts = _retried_out_of_memory(con, lambda: _write_rows(con, rows, rev_ids),
+                                        f"a batch of {rows.page.get('title')!r}")
     except duckdb.Error as exc:
         forget_orphan_texts(con, rows.page["wiki"], rev_ids)
         raise LoadError(describe_load_failure(con, exc, rows.page, rev_ids)) from exc
@@ -442,7 +475,7 @@ def describe_duckdb_error(con: duckdb.DuckDBPyConnection, exc: duckdb.Error, doi
     duplicate key."""
     reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
     where = f"{doing} failed: {reason}"
-    if isinstance(exc, duckdb.OutOfMemoryException):
+    if out_of_memory(exc):
         try:
             (cap,) = con.execute("SELECT current_setting('memory_limit')").fetchone()
         except duckdb.Error:

@@ -14,6 +14,7 @@ from tasks.parse import ParseCache, parse_revision
 from tasks.sources.dump import read_dump
 from tasks.sources.model import PageHistory, Revision, SiteInfo
 from tests.conftest import SAMPLE_DUMP
+from warehouse import db
 from warehouse.db import connect, table_counts
 
 CORPUS = [(lang, path) for lang, paths in corpus_files().items() for path in paths]
@@ -138,4 +139,90 @@ def test_a_per_revision_warehouse_is_migrated_from_its_texts(tmp_path):
     _assert_views_equal(con, {**expected, "revisions": [{k: v for k, v in row.items() if k != "run_id"}
                                                         for row in expected["revisions"]]})
     assert rederive_stored(con, ParseCache().parse) == 0
+    con.close()
+
+
+# The rows of a state or value, by what identifies one: no primary key holds them (issue 17).
+ROW_KEYS = {"state_boxes": "state_id, box_idx", "state_fields": "state_id, box_idx, seq",
+            "state_issues": "state_id, idx", "value_belligerents": "value_id, seq",
+            "value_figures": "value_id, seq", "value_citations": "value_id, ref_name",
+            "value_issues": "value_id, idx"}
+
+
+def _repeated_keys(con) -> dict[str, int]:
+    out = {}
+    for table, key in ROW_KEYS.items():
+        (rows, keys) = con.execute(f"SELECT count(*), count(DISTINCT ({key})) FROM {table}").fetchone()
+        out[table] = rows - keys
+    return out
+
+
+def test_state_and_value_rows_are_written_once_however_often_they_are_loaded(tmp_path):
+    """Loaded, loaded again in other batches, then re-derived: no row of a state or a value
+    is ever written twice (the loader, not a key, keeps them unique)."""
+    page, revisions = _sample()
+    con = connect(tmp_path / "w.duckdb")
+    assert not con.execute("SELECT count(*) FROM duckdb_constraints() WHERE constraint_type = "
+                           "'PRIMARY KEY' AND table_name IN (SELECT unnest(?::VARCHAR[]))",
+                           [list(ROW_KEYS)]).fetchone()[0]
+    cache = ParseCache()
+    parsed = [cache.parse(rev.text, page.site.lang, rev.sha1) for rev in revisions]
+    load_batch(con, batch_rows(page, revisions, parsed, "r1"))
+    first = table_counts(con)
+    assert all(first[t] for t in ("state_boxes", "state_fields", "value_figures", "value_citations"))
+    half = len(revisions) // 2
+    for part in (revisions[half:], revisions[:half + 1]):  # overlapping batches of a second run
+        again = [ParseCache().parse(rev.text, page.site.lang) for rev in part]
+        load_batch(con, batch_rows(page, part, again, "r2"))
+    con.execute("UPDATE revisions SET state_id = NULL")  # as after a migration: re-derive all
+    assert rederive_stored(con, ParseCache().parse, chunk=2) == len(revisions)
+    assert _repeated_keys(con) == dict.fromkeys(ROW_KEYS, 0)
+    assert table_counts(con) == first
+    _assert_views_equal(con, revision_rows(page, revisions, parsed, "r2"))
+    con.close()
+
+
+def test_a_warehouse_with_keys_on_its_state_and_value_rows_is_rebuilt_without_them(tmp_path, monkeypatch):
+    """A warehouse made before issue 17 has a primary key on each table of ROW_KEYS: a writer
+    rebuilds those tables without it, keeping every row, its columns' defaults and comments."""
+    page, revisions = _sample()
+    parsed = [parse_revision(rev.text, page.site.lang) for rev in revisions]
+    path = tmp_path / "w.duckdb"
+    con = connect(path)
+    load_batch(con, batch_rows(page, revisions, parsed, "r1"))
+    before = {t: con.execute(f"SELECT * FROM {t} ORDER BY ALL").fetchall() for t in ROW_KEYS}
+    views_before = {t: con.execute(f"SELECT * FROM {t} ORDER BY ALL").fetchall() for t in DERIVED_TABLES}
+    for table, key in ROW_KEYS.items():  # the tables as they were: the same, with a key
+        (ddl,) = con.execute("SELECT sql FROM duckdb_tables() WHERE table_name = ? AND "
+                             "database_name = current_database()", [table]).fetchone()
+        keyed = ddl.rstrip().rstrip(";").rstrip()
+        assert keyed.endswith(")")
+        con.execute(f"ALTER TABLE {table} RENAME TO old_{table}")
+        con.execute(keyed[:-1] + f", PRIMARY KEY ({key}))")
+        con.execute(f"INSERT INTO {table} SELECT * FROM old_{table}")
+        con.execute(f"DROP TABLE old_{table}")
+    (keys,) = con.execute("SELECT count(*) FROM duckdb_constraints() WHERE constraint_type = "
+                          "'PRIMARY KEY' AND table_name IN (SELECT unnest(?::VARCHAR[]))",
+                          [list(ROW_KEYS)]).fetchone()
+    assert keys == len(ROW_KEYS)
+    con.close()
+
+    monkeypatch.setattr(db, "_SCHEMA_READY", {})  # opened by a new process, as after an upgrade
+    con = connect(path)
+    (keys,) = con.execute("SELECT count(*) FROM duckdb_constraints() WHERE constraint_type = "
+                          "'PRIMARY KEY' AND table_name IN (SELECT unnest(?::VARCHAR[]))",
+                          [list(ROW_KEYS)]).fetchone()
+    assert keys == 0
+    assert {t: con.execute(f"SELECT * FROM {t} ORDER BY ALL").fetchall() for t in ROW_KEYS} == before
+    assert {t: con.execute(f"SELECT * FROM {t} ORDER BY ALL").fetchall()
+            for t in DERIVED_TABLES} == views_before
+    (comment,) = con.execute("SELECT comment FROM duckdb_tables() WHERE table_name = 'value_figures' "
+                             "AND database_name = current_database()").fetchone()
+    assert comment and "Figures read from a field value" in comment
+    (default,) = con.execute("SELECT column_default FROM duckdb_columns() WHERE table_name = "
+                             "'value_figures' AND column_name = 'is_annotation' AND "
+                             "database_name = current_database()").fetchone()
+    assert str(default).upper() == "CAST('F' AS BOOLEAN)" or "FALSE" in str(default).upper()
+    assert not con.execute("SELECT count(*) FROM duckdb_tables() WHERE table_name LIKE '%__keyed'"
+                           ).fetchone()[0]
     con.close()

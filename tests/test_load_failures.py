@@ -264,6 +264,35 @@ def test_out_of_memory_reaches_the_user_and_the_run_is_marked_failed(tmp_path, s
     assert query(db, "SELECT count(*) FROM revisions") == [(0,)]
 
 
+def test_a_batch_out_of_memory_under_the_ingest_cap_is_written_again_with_more(tmp_path, seed_text,
+                                                                              monkeypatch, caplog):
+    """The ingest's low cap (flows.ingest.INGEST_MEMORY) is not a limit on revisions: a batch
+    whose text (11 MB) does not fit an 8 MB cap is written again once under RETRY_MEMORY, the
+    cap stays raised for the rest of the run, and the rows are those of any other load. Set by
+    the user (INFOBOX_DUCKDB_MEMORY), the cap stands: the test above."""
+    monkeypatch.delenv("INFOBOX_DUCKDB_MEMORY", raising=False)
+    from tasks.load import RETRY_MEMORY
+    from warehouse.db import size_bytes
+
+    text = seed_text + "plain words only here\n" * 500_000
+    revisions = revisions_of([seed_text, text], [1000, 1001])
+    page = PageHistory(SiteInfo("zhwiki", "zh", None), 5000, "马利北部冲突", 0, iter(()))
+    con = connect(tmp_path / "w.duckdb")
+    con.execute("SET memory_limit = '8MB'")
+    rows = batch_rows(page, revisions, [parse_revision(r.text, "zh") for r in revisions], "r")
+    with caplog.at_level("WARNING", logger="tasks.load"):
+        counts = load_batch(con, rows)
+    assert counts["revisions"] == counts[TEXTS] == 2
+    assert any("ran out of DuckDB memory" in r.getMessage() and RETRY_MEMORY in r.getMessage()
+               for r in caplog.records), caplog.text
+    (cap,) = con.execute("SELECT current_setting('memory_limit')").fetchone()
+    assert size_bytes(cap) >= size_bytes(RETRY_MEMORY) * 0.9
+    assert con.execute(f"SELECT list(length(text) ORDER BY rev_id) FROM {TEXTS_TABLE}").fetchone() == (
+        [len(seed_text), len(text)],)
+    assert con.execute("SELECT count(*) FROM infoboxes").fetchone() == (2,)
+    con.close()
+
+
 def _many_texts_dump(path: Path, seed_text: str, n: int = 40) -> Path:
     """n revisions of ≈ 100 KB each, all different (≈ 4 MB of text)."""
     texts = [f"{seed_text}\n<!-- {i} -->\n{seed_text}\n" for i in range(n)]

@@ -13,6 +13,7 @@ import glob
 import logging
 import os
 import re
+import threading
 import time
 import weakref
 from collections.abc import Iterator, Sequence
@@ -85,13 +86,47 @@ def _migrate_legacy_layout(con: duckdb.DuckDBPyConnection) -> None:
         con.execute("UPDATE revisions SET state_id = NULL")
 
 
+# The rows of a state or a field value, written once with it: no primary key since issue 17
+# (warehouse/schema/13_states.sql says why); warehouses made before have one, dropped on opening.
+UNKEYED_TABLES = ("state_boxes", "state_fields", "state_issues", "value_belligerents",
+                  "value_figures", "value_citations", "value_issues")
+
+
+def _drop_row_keys(con: duckdb.DuckDBPyConnection) -> None:
+    """Rebuild, without their primary key, the tables of UNKEYED_TABLES that still have one
+    (DuckDB cannot drop a key in place): each is renamed, made again from the schema file, filled
+    from the old one, which is then dropped — in one transaction, so a killed migration leaves the
+    keyed tables as they were and the next writer starts it again."""
+    keyed = [name for (name,) in con.execute(
+        "SELECT DISTINCT table_name FROM duckdb_constraints() WHERE database_name = "
+        "current_database() AND schema_name = 'main' AND constraint_type = 'PRIMARY KEY' "
+        "AND table_name IN (SELECT unnest(?::VARCHAR[])) ORDER BY table_name",
+        [list(UNKEYED_TABLES)]).fetchall()]
+    if not keyed:
+        return
+    log.info("dropping the primary keys of %s (rebuilt without them)", ", ".join(keyed))
+    with transaction(con):
+        for name in keyed:
+            con.execute(f"ALTER TABLE {name} RENAME TO {name}__keyed")
+        con.execute((SCHEMA_DIR / "13_states.sql").read_text(encoding="utf-8"))
+        for name in keyed:
+            con.execute(f"INSERT INTO {name} BY NAME SELECT * FROM {name}__keyed")
+            con.execute(f"DROP TABLE {name}__keyed")
+    forget_column_types(con)
+
+
 def ensure_schema(con: duckdb.DuckDBPyConnection) -> None:
     """Create every table and view (idempotent: CREATE … IF NOT EXISTS / OR REPLACE); a warehouse
-    of the per-revision layout is migrated first."""
+    of the per-revision layout is migrated first, and keys that are no longer kept are dropped."""
     try:
         _migrate_legacy_layout(con)
     except duckdb.Error as exc:
         raise WarehouseError(f"migrating the warehouse to the content-addressed layout failed: "
+                             f"{str(exc).splitlines()[0]}") from exc
+    try:
+        _drop_row_keys(con)
+    except duckdb.Error as exc:
+        raise WarehouseError(f"dropping the keys of the state and value rows failed: "
                              f"{str(exc).splitlines()[0]}") from exc
     for path in schema_files():
         try:
@@ -348,6 +383,36 @@ def rollback_quietly(con: duckdb.DuckDBPyConnection) -> None:
         # A failed COMMIT has already rolled back ("no transaction is active"). Logged at INFO:
         # the CLI's one `error:` line is about the first error, not this one.
         log.info("rollback after a failed statement: %s", str(exc).splitlines()[0])
+
+
+_SIZE_RE = re.compile(r"^\s*([0-9.]+)\s*([KMGT]?i?B|bytes)?\s*$", re.IGNORECASE)
+_UNITS = {"": 1, "bytes": 1, "b": 1, "kb": 10**3, "mb": 10**6, "gb": 10**9, "tb": 10**12,
+          "kib": 2**10, "mib": 2**20, "gib": 2**30, "tib": 2**40}
+
+
+def size_bytes(size: str) -> int:
+    """A DuckDB size as bytes: '64MB', '61.0 MiB', '1.8 GiB' (raises ValueError otherwise)."""
+    match = _SIZE_RE.match(size)
+    if match is None:
+        raise ValueError(f"not a size: {size!r}")
+    return int(float(match.group(1)) * _UNITS[(match.group(2) or "").lower()])
+
+
+_RAISING = threading.Lock()
+
+
+def raise_memory_limit(con: duckdb.DuckDBPyConnection, at_least: str) -> bool:
+    """Raise DuckDB's cap (for the whole database instance, every cursor of ``con``) to
+    ``at_least`` if it is lower; never lowers it. False when it was already that high or when
+    INFOBOX_DUCKDB_MEMORY set it (the user's cap stands)."""
+    if os.environ.get("INFOBOX_DUCKDB_MEMORY"):
+        return False
+    with _RAISING:  # two threads that ran out together raise it once
+        (current,) = con.execute("SELECT current_setting('memory_limit')").fetchone()
+        if size_bytes(current) >= size_bytes(at_least):
+            return False
+        con.execute(f"SET memory_limit = '{at_least}'")
+        return True
 
 
 @contextmanager

@@ -5,6 +5,11 @@
 -- Ids are BLAKE2b-64 hashes of the parser's output (tasks/parse/model.py::content_id): equal rows,
 -- equal id. Users query the per-revision views (infoboxes, infobox_fields, figures, …), which
 -- join these to revisions and keep the columns of the per-revision tables they replace.
+-- Only states and field_values have a primary key. The rows of a state or a value (state_boxes …
+-- value_issues) are written once, with their state or value, when its id is new (tasks/load.py),
+-- so a key over them would only check the loader again: as DuckDB keeps every key's index in
+-- memory, those indexes were most of a long history's index memory (docs/BENCHMARKS.md). The
+-- uniqueness of (state_id, box_idx, seq), (value_id, seq) … is tested instead (tests/test_content_store.py).
 CREATE TABLE IF NOT EXISTS states (
     state_id  BIGINT  NOT NULL PRIMARY KEY,
     n_boxes   INTEGER NOT NULL
@@ -18,8 +23,7 @@ CREATE TABLE IF NOT EXISTS state_boxes (
     box_idx   INTEGER NOT NULL,
     template  VARCHAR NOT NULL,
     kind      VARCHAR NOT NULL,
-    n_fields  INTEGER NOT NULL,
-    PRIMARY KEY (state_id, box_idx)
+    n_fields  INTEGER NOT NULL
 );
 COMMENT ON TABLE state_boxes IS 'The infoboxes of each state, in document order (the view infoboxes gives them per revision).';
 COMMENT ON COLUMN state_boxes.state_id IS 'State (states.state_id).';
@@ -32,8 +36,7 @@ CREATE TABLE IF NOT EXISTS state_fields (
     state_id  BIGINT  NOT NULL,
     box_idx   INTEGER NOT NULL,
     seq       INTEGER NOT NULL,
-    value_id  BIGINT  NOT NULL,
-    PRIMARY KEY (state_id, box_idx, seq)
+    value_id  BIGINT  NOT NULL
 );
 COMMENT ON TABLE state_fields IS 'Which field value fills each parameter position of each infobox of a state.';
 COMMENT ON COLUMN state_fields.state_id IS 'State (states.state_id).';
@@ -49,8 +52,7 @@ CREATE TABLE IF NOT EXISTS state_issues (
     severity  VARCHAR NOT NULL,
     code      VARCHAR NOT NULL,
     message   VARCHAR NOT NULL,
-    raw       VARCHAR,
-    PRIMARY KEY (state_id, idx)
+    raw       VARCHAR
 );
 COMMENT ON TABLE state_issues IS 'Issues of a reading not tied to one parameter: no_infobox, no_text, parser_error.';
 COMMENT ON COLUMN state_issues.state_id IS 'State (states.state_id).';
@@ -85,8 +87,7 @@ CREATE TABLE IF NOT EXISTS value_belligerents (
     role          VARCHAR NOT NULL,
     period        VARCHAR,
     link          VARCHAR,
-    raw           VARCHAR,
-    PRIMARY KEY (value_id, seq)
+    raw           VARCHAR
 );
 COMMENT ON TABLE value_belligerents IS 'Parties read from a combatant field value (the view belligerents gives them per revision; columns as there).';
 COMMENT ON COLUMN value_belligerents.value_id IS 'Field value (field_values.value_id).';
@@ -119,8 +120,7 @@ CREATE TABLE IF NOT EXISTS value_figures (
     is_annotation BOOLEAN NOT NULL DEFAULT FALSE,
     breakdown     VARCHAR,
     raw           VARCHAR NOT NULL,
-    ref_names     VARCHAR[],
-    PRIMARY KEY (value_id, seq)
+    ref_names     VARCHAR[]
 );
 COMMENT ON TABLE value_figures IS 'Figures read from a field value (the view figures gives them per revision; columns as there).';
 COMMENT ON COLUMN value_figures.value_id IS 'Field value (field_values.value_id).';
@@ -152,8 +152,7 @@ CREATE TABLE IF NOT EXISTS value_citations (
     publisher    VARCHAR,
     date         VARCHAR,
     archive_url  VARCHAR,
-    raw          VARCHAR,
-    PRIMARY KEY (value_id, ref_name)
+    raw          VARCHAR
 );
 COMMENT ON TABLE value_citations IS 'The <ref>s of a field value (the view citations merges them per revision; columns as there).';
 COMMENT ON COLUMN value_citations.value_id IS 'Field value (field_values.value_id).';
@@ -174,8 +173,7 @@ CREATE TABLE IF NOT EXISTS value_issues (
     severity  VARCHAR NOT NULL,
     code      VARCHAR NOT NULL,
     message   VARCHAR NOT NULL,
-    raw       VARCHAR,
-    PRIMARY KEY (value_id, idx)
+    raw       VARCHAR
 );
 COMMENT ON TABLE value_issues IS 'Issues met reading a field value (vague or unreadable numbers…); the view parse_issues gives them per revision.';
 COMMENT ON COLUMN value_issues.value_id IS 'Field value (field_values.value_id).';
