@@ -186,3 +186,42 @@ def test_a_template_that_is_not_a_list_is_read_whole():
     raw = "{{Infobox person\n|name = a\n|born = 1900\n}}"
     _assert_same(raw, memo)
     assert memo.items.misses == 0
+
+
+@pytest.mark.parametrize("lang, path", MULTILINE, ids=[f"{lang}/{p.stem}" for lang, p in MULTILINE])
+def test_line_rows_memo_reads_edited_values_like_a_fresh_reading(lang, path, monkeypatch):
+    """The memo of a line's figures (tasks.parse.conflict.figures._line_reading) answers as a
+    reading without it, for real values edited one line at a time and read in several roles —
+    the same lines met again in other fields, blocks and contexts."""
+    from tasks.parse.conflict import figures
+
+    def fresh(*args):
+        rows, issues, has_total = figures._read_line(*args)
+        return tuple(rows), tuple(issues), has_total
+
+    memoized = figures._line_reading
+    rng = random.Random(path.name)
+    values = _multiline(read_corpus_text(path))
+    read = 0
+    for _ in range(40):
+        lines = rng.choice(values).split("\n")
+        i = rng.randrange(len(lines))
+        # (a total word alone on its line makes the next line's figures totals)
+        lines[i] = lines[i][:rng.randrange(len(lines[i]) + 1)] + rng.choice(
+            [*INSERTS, "\nTotal:\n", "\n'''总计'''\n", "\n* 1,500 killed\n"])
+        if rng.random() < 0.3:
+            lines.insert(i, lines[rng.randrange(len(lines))])  # a line again, elsewhere
+        try:
+            rendered = split_lines(mwparserfromhell.parse("\n".join(lines)), None)
+        except RecursionError:
+            continue
+        for field, role, side in (("strength1", "strength", 1), ("casualties2", "casualties", 2),
+                                  ("notes", "notes", None)):
+            monkeypatch.setattr(figures, "_line_reading", memoized)
+            warm = figures.field_figures(field, role, side, rendered, lang)
+            again = figures.field_figures(field, role, side, rendered, lang)  # from the memo
+            monkeypatch.setattr(figures, "_line_reading", fresh)
+            cold = figures.field_figures(field, role, side, rendered, lang)
+            assert warm == cold and again == cold, "\n".join(lines)[:300]
+            read += len(cold[0])
+    assert read > 0

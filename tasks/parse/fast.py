@@ -275,8 +275,9 @@ def parse_located(text: str, lang: str | None, memo: FieldMemo, located: Located
             result = _field(memo, template, kind, name_raw, value_raw, lang, article)
             box.fields.append(result)
             box.params.append((result.name, result.raw, result.text))
-            box.belligerents.extend(dict(r) for r in result.belligerents)
-            box.figures.extend(dict(r) for r in result.figures)
+            # The parameter's own rows (shared with the memo, like all of a reading: read only).
+            box.belligerents.extend(result.belligerents)
+            box.figures.extend(result.figures)
             issues.extend({**i, "box_idx": box_idx} for i in result.issues)
         if kind == "military_conflict":
             box.citations = merge_citations([f.citations for f in box.fields])

@@ -116,6 +116,91 @@ def _refs_between(line: Line, start: int, end: int) -> list[str]:
     return [line.refs[marker_index(c)] for c in MARKER_RE.findall(line.text[start:end])]
 
 
+# Rows of one line by everything they depend on (its text, the field, and what the lines above it
+# in its block left: the entity, the label, a pending total). In a history the same lines come
+# back revision after revision, in the same places: a bounded memo, oldest out first.
+_LINE_ROWS: OrderedDict[tuple, tuple[tuple[dict, ...], tuple[dict, ...], bool]] = OrderedDict()
+_LINE_ROWS_MAX = 8192
+
+
+def _line_reading(field: str, role: str, side: int | None, line: Line, lang: str | None, room: int,
+                  block_entity: tuple[str | None, str | None], label: str | None,
+                  pending_total: bool) -> tuple[tuple[dict, ...], tuple[dict, ...], bool]:
+    """_read_line, once per line and context: (rows, issues, has a total word). The rows and
+    issues are the memo's: copy them before changing them."""
+    # A line cannot hold more figures than characters: any larger room reads it the same way.
+    key = (field, role, side, lang, min(room, len(line.text) + 1), block_entity, label,
+           pending_total, line.text, line.raw, line.entity, line.country_code, tuple(line.refs),
+           line.list_title)
+    found = _LINE_ROWS.get(key)
+    if found is not None:
+        try:
+            _LINE_ROWS.move_to_end(key)
+        except KeyError:  # dropped meanwhile by another thread: the reading still stands
+            pass
+        return found
+    rows, issues, has_total_word = _read_line(field, role, side, line, lang, room, block_entity,
+                                              label, pending_total)
+    found = (tuple(rows), tuple(issues), has_total_word)
+    if len(line.text) + len(line.raw) <= 2 * _QUANTITIES_MAX_LINE:
+        _LINE_ROWS[key] = found
+        if len(_LINE_ROWS) > _LINE_ROWS_MAX:
+            _LINE_ROWS.popitem(last=False)
+    return found
+
+
+def _read_line(field: str, role: str, side: int | None, line: Line, lang: str | None, room: int,
+               block_entity: tuple[str | None, str | None], label: str | None,
+               pending_total: bool) -> tuple[list[dict], list[dict], bool]:
+    """The rows and issues of one line of a field, and whether it holds a total word. Pure."""
+    issues: list[dict] = []
+    text = line.text
+    quantities = _quantities(text, lang, room)
+    vague = [m for m in _VAGUE_RE.finditer(text)
+             if not any(q.start <= m.start() < q.end for q in quantities)]
+    has_total_word = bool(_TOTAL_RE.search(line.plain))
+    as_of_match = _AS_OF_RE.search(MARKER_RE.sub("", text))
+    as_of = as_of_match.group(1) if as_of_match else None
+    # Every quantity or vague word, in order: the words between two of them are shared.
+    spots = sorted([(q.start, q.end, q) for q in quantities]
+                   + [(m.start(), m.end(), m) for m in vague], key=lambda spot: spot[0])
+    in_parens = _paren_flags(text, [spot[0] for spot in spots])
+    lead = MARKER_RE.sub("", text[max(0, spots[0][0] - _WORDS_WINDOW):spots[0][0]]) if spots else ""
+    context = " ".join(x for x in (line.list_title, label) if x)
+    own_line = len(spots) <= _MAX_LINE_COPIES
+    current: list[dict] = []
+    before = lead
+    for i, (start, end, spot) in enumerate(spots):
+        next_start = spots[i + 1][0] if i + 1 < len(spots) else len(text)
+        between = MARKER_RE.sub("", text[end:min(next_start, end + _WORDS_WINDOW)])
+        after, next_before = split_between(between) if i + 1 < len(spots) else (between, "")
+        annotation = in_parens[i]
+        inherit = current[-1]["category"] if annotation and current else None
+        category = number_category(role, after, before, lead, context, inherit)
+        before = next_before
+        is_total = (has_total_word or pending_total) and not annotation
+        entity, code = line.entity, line.country_code
+        if entity is None and not annotation:
+            entity = _label_before(text, spots[0][0]) or (
+                (_label_after(text, end) or _name_after(text, end)) if isinstance(spot, Quantity)
+                else None)
+        if entity is None and not is_total:
+            entity, code = block_entity  # "400人被俘" goes on about the flag above it
+        refs = _refs_between(line, end, next_start)
+        raw = line.raw.strip() if own_line else MARKER_RE.sub("", text[start:min(next_start, end + _WORDS_WINDOW)]).strip()
+        if isinstance(spot, Quantity):
+            current.append(_row(field, side, line, spot.low, spot.high, spot.qualifier,
+                                category, annotation, entity, code, as_of, refs, is_total, raw))
+        else:
+            current.append(_row(field, side, line, None, None, "approx", category, False,
+                                entity, code, as_of, refs, False, raw))
+            issues.append({"field": field, "severity": "warning", "code": "vague_number",
+                           "message": f"{field}: '{spot.group(0)}' is not a number; "
+                                      "stored with no value",
+                           "raw": raw[:500]})
+    return current, issues, has_total_word
+
+
 def field_figures(field: str, role: str, side: int | None, lines: list[Line],
                   lang: str | None = None) -> tuple[list[dict], list[dict]]:
     """Rows of the figures table (without wiki/rev_id/box_idx) and parse issues for one field."""
@@ -130,54 +215,16 @@ def field_figures(field: str, role: str, side: int | None, lines: list[Line],
         room = MAX_FIGURES_PER_FIELD - counted
         if room <= 0:
             break
-        text = line.text
-        plain = line.plain
-        quantities = _quantities(text, lang, room)
-        vague = [m for m in _VAGUE_RE.finditer(text)
-                 if not any(q.start <= m.start() < q.end for q in quantities)]
-        has_total_word = bool(_TOTAL_RE.search(plain))
-        as_of_match = _AS_OF_RE.search(MARKER_RE.sub("", text))
-        as_of = as_of_match.group(1) if as_of_match else None
-        block_entity = last_entity.get(line.block, (None, None))
-        # Every quantity or vague word, in order: the words between two of them are shared.
-        spots = sorted([(q.start, q.end, q) for q in quantities]
-                       + [(m.start(), m.end(), m) for m in vague], key=lambda spot: spot[0])
-        in_parens = _paren_flags(text, [spot[0] for spot in spots])
-        lead = MARKER_RE.sub("", text[max(0, spots[0][0] - _WORDS_WINDOW):spots[0][0]]) if spots else ""
-        context = " ".join(x for x in (line.list_title, label.get(line.block)) if x)
-        own_line = len(spots) <= _MAX_LINE_COPIES
-        current: list[dict] = []
-        before = lead
-        for i, (start, end, spot) in enumerate(spots):
-            next_start = spots[i + 1][0] if i + 1 < len(spots) else len(text)
-            between = MARKER_RE.sub("", text[end:min(next_start, end + _WORDS_WINDOW)])
-            after, next_before = split_between(between) if i + 1 < len(spots) else (between, "")
-            annotation = in_parens[i]
-            inherit = current[-1]["category"] if annotation and current else None
-            category = number_category(role, after, before, lead, context, inherit)
-            before = next_before
-            is_total = (has_total_word or pending_total) and not annotation
-            entity, code = line.entity, line.country_code
-            if entity is None and not annotation:
-                entity = _label_before(text, spots[0][0]) or (
-                    (_label_after(text, end) or _name_after(text, end)) if isinstance(spot, Quantity)
-                    else None)
-            if entity is None and not is_total:
-                entity, code = block_entity  # "400人被俘" goes on about the flag above it
-            refs = _refs_between(line, end, next_start)
-            raw = line.raw.strip() if own_line else MARKER_RE.sub("", text[start:min(next_start, end + _WORDS_WINDOW)]).strip()
-            if isinstance(spot, Quantity):
-                current.append(_row(field, side, line, spot.low, spot.high, spot.qualifier,
-                                    category, annotation, entity, code, as_of, refs, is_total, raw))
-            else:
-                current.append(_row(field, side, line, None, None, "approx", category, False,
-                                    entity, code, as_of, refs, False, raw))
-                issues.append({"field": field, "severity": "warning", "code": "vague_number",
-                               "message": f"{field}: '{spot.group(0)}' is not a number; "
-                                          "stored with no value",
-                               "raw": raw[:500]})
-        if not spots and plain and not line.refs:
-            label[line.block] = plain[:80]
+        held, held_issues, has_total_word = _line_reading(
+            field, role, side, line, lang, room, last_entity.get(line.block, (None, None)),
+            label.get(line.block), pending_total)
+        # Copies: the totals below change them. The memo's rows were read at another block number.
+        current = [{**row, "block": line.block} for row in held]
+        issues.extend(dict(issue) for issue in held_issues)
+        if not current:  # (every number or vague word gives a row)
+            plain = line.plain
+            if plain and not line.refs:
+                label[line.block] = plain[:80]
         if current:
             pending_total = False
             if line.entity is not None:
