@@ -11,6 +11,7 @@ from __future__ import annotations
 import bz2
 import difflib
 import gzip
+import hashlib
 import re
 from collections.abc import Iterable, Iterator
 from datetime import UTC, datetime
@@ -80,6 +81,7 @@ def _to_datetime(ts) -> datetime | None:
 
 def _revision(rev) -> Revision:
     text = rev.text
+    data = text.encode("utf-8") if text is not None else None  # encoded once for both
     return Revision(
         rev_id=int(rev.id),
         parent_id=int(rev.parent_id) if rev.parent_id else None,
@@ -87,8 +89,8 @@ def _revision(rev) -> Revision:
         user=rev.user.text if rev.user is not None else None,
         comment=rev.comment,
         # Exports give base-36 SHA-1; we keep 40 hex digits everywhere (cost: 0.07 ms a revision).
-        sha1=Revision.sha1_of(text) if text is not None else None,
-        size=len(text.encode("utf-8")) if text is not None else None,
+        sha1=hashlib.sha1(data).hexdigest() if data is not None else None,
+        size=len(data) if data is not None else None,
         text=text,
     )
 
