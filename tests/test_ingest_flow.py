@@ -262,3 +262,32 @@ def test_no_revision_outlives_its_batch_in_the_ingest_process(history_dump, tmp_
     assert proc.returncode == 0, proc.stderr[-3000:]
     assert "ALIVE []" in proc.stdout.splitlines(), proc.stdout[-2000:]
     assert _query(tmp_path / "w.duckdb", "SELECT count(*) FROM revisions")[0][0] > 2
+
+
+def test_batches_load_on_one_duckdb_thread_and_the_clean_up_on_all(history_dump, tmp_path, monkeypatch):
+    """flows.ingest.INGEST_THREADS while batches load; DuckDB's own default again for the scans of
+    whole tables that follow (forget_unused_states)."""
+    import duckdb
+
+    import flows.ingest as ingest_module
+
+    seen: dict[str, list[int]] = {"batches": [], "clean_up": []}
+
+    def threads(con) -> int:
+        return int(con.execute("SELECT current_setting('threads')").fetchone()[0])
+
+    def load_rows(con, rows):
+        seen["batches"].append(threads(con))
+        return original_load(con, rows)
+
+    def forget_unused_states(con):
+        seen["clean_up"].append(threads(con))
+        return original_forget(con)
+
+    original_load, original_forget = ingest_module.load_rows, ingest_module.forget_unused_states
+    monkeypatch.setattr(ingest_module, "load_rows", load_rows)
+    monkeypatch.setattr(ingest_module, "forget_unused_states", forget_unused_states)
+    ingest_module.ingest(dump=str(history_dump), db=str(tmp_path / "w.duckdb"), return_state=True)
+    default = threads(duckdb.connect())
+    assert seen["batches"] and set(seen["batches"]) == {ingest_module.INGEST_THREADS} == {1}
+    assert seen["clean_up"] == [default]
