@@ -18,7 +18,8 @@ compared with each baseline's, table by table (EXCEPT ALL both ways on the legac
 difference ends the run non-zero with `OUTPUTS DIFFER in <table>`. The baselines run on their first
 150 (naive) and 500 (competent) revisions and their rates are extrapolated (said so in the output);
 `--full` runs them on every revision. The last lines are `name: value` figures: read_alone_rev_s,
-pipeline_rev_s, pipeline_vs_read, competent_rev_s, speedup_vs_competent, naive_rev_s,
+pipeline_rev_s, pipeline_cpu_s (the 1× run's CPU seconds: the flow's process, its dump reader and
+its validator; this machine's speed drifts by a third within a day), pipeline_vs_read, competent_rev_s, speedup_vs_competent, naive_rev_s,
 speedup_vs_naive, warehouse_mb, peak_rss_mb, one_revision_cold_s, one_revision_warm_s.
 Method: docs/BENCHMARKS.md.
 
@@ -55,7 +56,7 @@ QUICK_NAIVE_SAMPLE, QUICK_COMPETENT_SAMPLE = 50, 300  # --quick: the competent o
 # The flow, in a child process. The Prefect API is up and a warm-up flow has run before the clock
 # starts, so the clock measures the pipeline, not Prefect's start.
 FLOW_CHILD = """
-import cProfile, contextlib, json, sys, time
+import cProfile, contextlib, json, resource, sys, time
 from pathlib import Path
 from benchmarks.peak import peak_rss_mb
 from flows.prefect_api import prefect_api
@@ -77,6 +78,12 @@ validator = {}
 progress.subscribe(lambda event, data: timers.update(data) if event == "timings" else
                    validator.update(data) if event == "validator" else None)
 profiler = cProfile.Profile() if len(sys.argv) > 3 else None
+
+def cpu_seconds(who):
+    usage = resource.getrusage(who)
+    return usage.ru_utime + usage.ru_stime
+
+cpu_before = cpu_seconds(resource.RUSAGE_SELF), cpu_seconds(resource.RUSAGE_CHILDREN)
 start = time.perf_counter()
 if profiler:
     profiler.enable()
@@ -85,9 +92,14 @@ if profiler:
     profiler.disable()
     profiler.dump_stats(sys.argv[3])
 seconds = time.perf_counter() - start
+# CPU of the run: this process's, and that of the children it waited for meanwhile (the dump's
+# reader and the validator; not Prefect's server, which still runs).
+cpu = {"flow_process": cpu_seconds(resource.RUSAGE_SELF) - cpu_before[0],
+       "reader_and_validator": cpu_seconds(resource.RUSAGE_CHILDREN) - cpu_before[1]}
 print("BENCH_RESULT " + json.dumps({"seconds": seconds, "timings": timers, "state": state.type.value,
                                     "message": state.message, "peak_rss_mb": peak_rss_mb(),
-                                    "validator_peak_rss_mb": validator.get("peak_mb", 0)}))
+                                    "validator_peak_rss_mb": validator.get("peak_mb", 0),
+                                    "cpu_seconds": cpu}))
 api.close()
 """
 
@@ -411,8 +423,10 @@ def measure(args: argparse.Namespace, n: int, samples: dict[str, int | None], wo
     flow = run_flow(one, flow_db)
     flow_rate = n / flow["seconds"]
     stages = ", ".join(f"{k} {v:.1f}s" for k, v in flow["timings"].items())
+    cpu = flow["cpu_seconds"]
     print(f"pipeline: {n} revisions in {flow['seconds']:.1f}s = {flow_rate:.1f} revisions/s ({stages}; "
-          f"peak {flow['peak_rss_mb']:.0f} MB)")
+          f"peak {flow['peak_rss_mb']:.0f} MB; CPU {cpu['flow_process']:.1f}s in the flow's process, "
+          f"{cpu['reader_and_validator']:.1f}s in its dump reader and validator)")
     sizes = {"warehouse_main_mb": megabytes(flow_db), "warehouse_texts_mb": megabytes(texts_path(flow_db))}
     for kind, result in (("naive", naive), ("competent", competent)):
         counts = assert_equal_outputs(work / f"{kind}.duckdb", flow_db, kind)
@@ -448,6 +462,7 @@ def measure(args: argparse.Namespace, n: int, samples: dict[str, int | None], wo
 
     print(f"read_alone_rev_s: {read_rate:.1f}")
     print(f"pipeline_rev_s: {flow_rate:.2f}")
+    print(f"pipeline_cpu_s: {sum(flow['cpu_seconds'].values()):.1f}")
     print(f"pipeline_vs_read: {flow_rate / read_rate:.4f}")
     print(f"competent_rev_s: {competent['rate']:.2f}")
     print(f"speedup_vs_competent: {flow_rate / competent['rate']:.2f}")

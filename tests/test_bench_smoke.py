@@ -137,7 +137,7 @@ def test_baselines_write_equal_rows_and_a_difference_is_caught(tmp_path):
         assert_equal_outputs(tmp_path / "naive.duckdb", tmp_path / "v" / "warehouse.duckdb", "naive")
 
 
-FIGURES = ("read_alone_rev_s", "pipeline_rev_s", "pipeline_vs_read", "competent_rev_s",
+FIGURES = ("read_alone_rev_s", "pipeline_rev_s", "pipeline_cpu_s", "pipeline_vs_read", "competent_rev_s",
            "speedup_vs_competent", "naive_rev_s", "speedup_vs_naive", "warehouse_mb", "legacy_mb",
            "peak_rss_mb", "one_revision_cold_s", "one_revision_warm_s")
 
