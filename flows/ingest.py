@@ -6,6 +6,7 @@ The flow only orchestrates; parsing lives in ``tasks.parse``, loading in ``tasks
 
 from __future__ import annotations
 
+import gc
 import logging
 import os
 import signal
@@ -415,6 +416,10 @@ def ingest(
     validator = None
     noting = signals_noted()
     received = noting.__enter__()  # left in the finally below
+    # What is alive now (the imports: Prefect, DuckDB, ours) lives through the run: out of the
+    # cyclic collector's sight until the run ends, its full collections during the batches cost
+    # ≈ 0.15 s instead of ≈ 0.55 s a run (issue 17). Thawed in the finally below.
+    gc.freeze()
     try:
         # Validation runs in a process of its own, started now so that it imports Great
         # Expectations on the other core while this one loads (flows/validation.py).
@@ -517,6 +522,7 @@ def ingest(
             raise failure from exc
         raise
     finally:
+        gc.unfreeze()
         noting.__exit__(None, None, None)
         if validator is not None:
             validator.stop()

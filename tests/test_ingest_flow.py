@@ -266,18 +266,22 @@ def test_no_revision_outlives_its_batch_in_the_ingest_process(history_dump, tmp_
 
 def test_batches_load_on_one_duckdb_thread_and_the_clean_up_on_all(history_dump, tmp_path, monkeypatch):
     """flows.ingest.INGEST_THREADS while batches load; DuckDB's own default again for the scans of
-    whole tables that follow (forget_unused_states)."""
+    whole tables that follow (forget_unused_states). The objects alive when the run starts are
+    out of the cyclic collector's sight during the run only (gc.freeze, then unfreeze)."""
+    import gc
+
     import duckdb
 
     import flows.ingest as ingest_module
 
-    seen: dict[str, list[int]] = {"batches": [], "clean_up": []}
+    seen: dict[str, list[int]] = {"batches": [], "clean_up": [], "frozen": []}
 
     def threads(con) -> int:
         return int(con.execute("SELECT current_setting('threads')").fetchone()[0])
 
     def load_rows(con, rows):
         seen["batches"].append(threads(con))
+        seen["frozen"].append(gc.get_freeze_count())
         return original_load(con, rows)
 
     def forget_unused_states(con):
@@ -291,3 +295,4 @@ def test_batches_load_on_one_duckdb_thread_and_the_clean_up_on_all(history_dump,
     default = threads(duckdb.connect())
     assert seen["batches"] and set(seen["batches"]) == {ingest_module.INGEST_THREADS} == {1}
     assert seen["clean_up"] == [default]
+    assert min(seen["frozen"]) > 10_000 and gc.get_freeze_count() == 0
