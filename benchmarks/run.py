@@ -19,8 +19,9 @@ difference ends the run non-zero with `OUTPUTS DIFFER in <table>`. The baselines
 150 (naive) and 500 (competent) revisions and their rates are extrapolated (said so in the output);
 `--full` runs them on every revision. The last lines are `name: value` figures: read_alone_rev_s,
 pipeline_rev_s, pipeline_cpu_s (the 1× run's CPU seconds: the flow's process, its dump reader and
-its validator; this machine's speed drifts by a third within a day), pipeline_vs_read, competent_rev_s, speedup_vs_competent, naive_rev_s,
-speedup_vs_naive, warehouse_mb, peak_rss_mb, one_revision_cold_s, one_revision_warm_s.
+its validator; this machine's speed drifts by a third within a day), pipeline_vs_read,
+competent_rev_s, speedup_vs_competent, naive_rev_s, speedup_vs_naive, warehouse_mb, peak_rss_mb,
+one_revision_cold_s, one_revision_warm_s.
 Method: docs/BENCHMARKS.md.
 
     python -m benchmarks.run           # 5,000 revisions, baselines sampled (≈ 15 min on 2 idle cores)
