@@ -448,14 +448,18 @@ def forget_orphan_texts(con: duckdb.DuckDBPyConnection, wiki: str | None = None,
             return 0
         where += " AND t.wiki = ? AND t.rev_id IN (SELECT unnest(?::BIGINT[]))"
         params = [wiki, list(rev_ids)]
-    try:
+    def delete() -> int:
         with transaction(con):
-            deleted = textstore.delete(con, where, params)
+            return textstore.delete(con, where, params)
+
+    try:
+        # A store whose warehouse file was deleted can hold far more than the ingest's cap allows
+        # to delete at once (20,000 texts do not go under 64 MB): raised once, as for a batch.
+        return _retried_out_of_memory(con, delete, "deleting the texts left without a revision")
     except duckdb.Error as exc:
-        log.info("could not delete texts left without a revision (the next run will): %s",
-                    str(exc).splitlines()[0])
+        log.warning("could not delete texts left without a revision (the next run will try "
+                    "again): %s", str(exc).splitlines()[0])
         return 0
-    return deleted
 
 
 # DuckDB's words for a full disk (ENOSPC) or a file-size limit (EFBIG, `ulimit -f`).

@@ -15,7 +15,15 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from tasks.load import TEXTS, TextWriter, batch_rows, forget_orphan_texts, load_batch, load_rows
+from tasks.load import (
+    TEXTS,
+    TextWriter,
+    batch_rows,
+    forget_orphan_texts,
+    load_batch,
+    load_rows,
+    write_texts,
+)
 from tasks.parse import parse_revision
 from tasks.sources.export_xml import write_footer, write_header, write_page
 from tasks.sources.model import PageHistory, Revision, SiteInfo
@@ -363,3 +371,26 @@ def test_a_50_mb_revision_loads_with_the_default_settings(tmp_path, seed_text):
     assert query(db, "SELECT status FROM runs") == [("completed",)]
     assert query(db, "SELECT count(*) FROM infoboxes") == [(1,)]
 
+
+
+def test_texts_left_without_revisions_are_deleted_under_the_ingest_cap(tmp_path, seed_text,
+                                                                      monkeypatch, caplog):
+    """A text store far bigger than the cap, none of whose texts has a revision (its warehouse file
+    was deleted and the store kept, or killed runs left them): the clean-up at a run's start deletes
+    them all, raising the cap once as for a batch. Under the cap it failed quietly, and each batch
+    then deleted its stale texts itself — a 20,000-revision store under the ingest's 64 MB failed a
+    run that way ("Conflict on tuple deletion")."""
+    monkeypatch.delenv("INFOBOX_DUCKDB_MEMORY", raising=False)
+    con = connect(tmp_path / "w.duckdb")
+    page = {"wiki": "zhwiki", "title": "马利北部冲突"}
+    for start in range(1000, 1600, 100):  # 600 texts of the seed, ≈ 30 MB
+        ids = list(range(start, start + 100))
+        write_texts(con, page, [{"wiki": "zhwiki", "rev_id": i, "text": f"{seed_text}\n{i}"}
+                                for i in ids], ids)
+    con.execute("SET memory_limit = '8MB'")
+    with caplog.at_level("WARNING", logger="tasks.load"):
+        assert forget_orphan_texts(con) == 600
+    assert "ran out of DuckDB memory" in caplog.text
+    assert con.execute(f"SELECT count(*) FROM {TEXTS_TABLE}").fetchone() == (0,)
+    assert con.execute("SELECT count(*) FROM texts.text_locations").fetchone() == (0,)
+    con.close()
