@@ -429,7 +429,8 @@ def ingest(
         # A run killed between a batch's two commits (texts, then revisions) left texts behind.
         orphans = forget_orphan_texts(con)
         if orphans:
-            logger.info("deleted %d stored text(s) whose revision a killed run never wrote", orphans)
+            logger.info("deleted %d stored text(s) without a revision (left by a killed run, or "
+                        "kept beside a deleted warehouse file)", orphans)
         # A warehouse of the per-revision layout (migrated on opening) is re-derived from its texts.
         rederived = rederive_stored(con, _PARSE_CACHE.parse)
         if rederived:
