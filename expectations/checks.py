@@ -46,6 +46,9 @@ class Check:
 
 
 def _gxe():
+    from expectations.gximport import defer_unused
+
+    defer_unused()
     import great_expectations.expectations as gxe
 
     return gxe

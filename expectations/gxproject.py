@@ -30,7 +30,9 @@ class GxProject:
     """The GX file context (under root/gx) and the objects of each suite."""
 
     def __init__(self, root: Path):
-        import great_expectations as gx
+        from expectations.gximport import import_gx
+
+        gx = import_gx()
         from great_expectations.data_context.types.base import ProgressBarsConfig
 
         logging.getLogger("great_expectations").setLevel(logging.ERROR)
