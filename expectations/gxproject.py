@@ -152,6 +152,38 @@ class GxProject:
                         problem)
             store.remove_key(store.get_key(name=name, id=None))
 
+    def prune_results(self, keep: int) -> int:
+        """Delete all but the newest ``keep`` (≥ 1) validation results of each suite from the GX
+        store, with their Data Docs pages; returns how many were deleted. GX rebuilds the site's
+        index from every stored result, reading each: without this a scheduled hourly run's
+        validation grows by ≈ 40 ms a run, without end (issue 17)."""
+        if keep < 1:
+            raise ValueError(f"data_docs_runs must be at least 1, not {keep}")
+        store = self.context.validation_results_store
+        by_suite: dict[str, list] = {}
+        for key in store.list_keys():
+            by_suite.setdefault(key.expectation_suite_identifier.name, []).append(key)
+        sites = self.context.get_docs_sites_urls()  # None before the site's first build
+        site = (Path(sites[0]["site_url"].removeprefix("file://")).parent
+                if sites and sites[0]["site_url"] else None)
+        results_root = Path(self.context.root_directory) / "uncommitted" / "validations"
+        removed = 0
+        for keys in by_suite.values():
+            keys.sort(key=lambda k: k.to_tuple()[-2])  # run time, as 20261207T051151.604536Z
+            for key in keys[:-keep]:
+                store.remove_key(key)
+                parts = key.to_tuple()  # the layout of both the store and the site's pages
+                _remove_empty_parents(results_root.joinpath(*parts[:-1]), results_root)
+                if site is not None:
+                    page = site.joinpath("validations", *parts[:-1], parts[-1] + ".html")
+                    page.unlink(missing_ok=True)
+                    _remove_empty_parents(page.parent, site / "validations")
+                removed += 1
+        if removed:
+            log.info("deleted %d GX validation result(s) and their Data Docs pages (kept the "
+                     "newest %d of each suite)", removed, keep)
+        return removed
+
     def build_docs(self) -> Path:
         """Render this run's suites and validation results (and the index); the pages of earlier
         runs are already there and never change. A site without an index is built in full."""
@@ -162,6 +194,16 @@ class GxProject:
             self.context.build_data_docs()
             sites = self.context.get_docs_sites_urls()
         return Path(sites[0]["site_url"].removeprefix("file://"))
+
+
+def _remove_empty_parents(folder: Path, root: Path) -> None:
+    """Remove ``folder`` and its parents while they are empty, up to (not including) ``root``."""
+    while folder != root and root in folder.parents:
+        try:
+            folder.rmdir()
+        except OSError:  # not empty (or already gone): the parents are not empty either
+            return
+        folder = folder.parent
 
 
 def _suite_content(suite) -> dict:

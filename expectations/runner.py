@@ -44,6 +44,10 @@ def load_settings(severities: dict[str, str] | None = None,
             raise ConfigError(f"severities.{key}: {level!r} is not one of {', '.join(LEVELS)}")
         levels[key] = level
     settings = dict(data["settings"])
+    keep = settings.get("data_docs_runs")
+    if not isinstance(keep, int) or isinstance(keep, bool) or keep < 1:
+        raise ConfigError(f"{SEVERITIES_FILE.name}: data_docs_runs must be a whole number ≥ 1, "
+                          f"not {keep!r}")
     if approx_tolerance is not None:
         if not 0 <= approx_tolerance < 1:
             raise ConfigError(f"approx_tolerance: {approx_tolerance} is not in [0, 1)")
@@ -273,6 +277,7 @@ def validate(con: duckdb.DuckDBPyConnection, run_id: str, data_dir: Path,
             rows_checked=int(checked if checked is not None else len(frame)),
             problems=_problems(check, levels[check.id], run_id, offenders)))
         del frame, results, gx_result, offenders
+    gx_env.prune_results(settings["data_docs_runs"])
     docs_index = gx_env.build_docs()
     make_offline(docs_index.parent)
     _store(con, run_id, outcomes)

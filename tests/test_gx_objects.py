@@ -169,3 +169,62 @@ def test_warming_compiles_every_gx_template_a_validation_renders(sample_con, tmp
     validate(sample_con, RUN, tmp_path)
     validate(sample_con, RUN, tmp_path)
     assert len(docviews.BYTECODE) == warmed + 1
+
+
+def _stored_results(root: Path) -> dict[str, list[str]]:
+    """suite folder → run times of its stored validation results (oldest first)."""
+    base = root / "gx" / "uncommitted" / "validations"
+    found: dict[str, list[str]] = {}
+    for path in base.rglob("*.json"):
+        parts = path.relative_to(base).parts  # suite parts…, run name, run time, batch.json
+        found.setdefault("/".join(parts[:-3]), []).append(parts[-2])
+    return {suite: sorted(times) for suite, times in found.items()}
+
+
+def _site_pages(root: Path) -> set[str]:
+    base = root / "gx" / "uncommitted" / "data_docs" / "local_site" / "validations"
+    return {str(p.relative_to(base).with_suffix("")) for p in base.rglob("*.html")}
+
+
+def test_old_validation_results_and_their_pages_are_pruned_to_the_newest_of_each_suite(
+        sample_con, tmp_path, monkeypatch):
+    real = runner.load_settings
+
+    def keep_two(*args, **kwargs):
+        levels, settings = real(*args, **kwargs)
+        return levels, {**settings, "data_docs_runs": 2}
+
+    monkeypatch.setattr(runner, "load_settings", keep_two)
+    history: list[dict[str, list[str]]] = []
+    for _ in range(4):
+        summary = validate(sample_con, RUN, tmp_path)
+        history.append(_stored_results(tmp_path))
+    suites = {f"{o.suite}/{o.expectation}" for o in summary.outcomes}
+    assert set(history[-1]) == suites
+    # Each suite: the results of the last two validations, the newest always among them.
+    for suite in suites:
+        runs = [h[suite] for h in history]
+        assert [len(r) for r in runs] == [1, 2, 2, 2], suite
+        assert runs[-1] == sorted({*runs[2], *runs[3]})[-2:], suite
+        assert runs[3][0] == runs[2][1], suite  # the older kept one is the previous run's
+    # The site holds the pages of exactly the stored results; the index links no pruned one.
+    stored = {f"{suite}/__none__/{t}" for suite, times in history[-1].items() for t in times}
+    assert {page.rsplit("/", 1)[0] for page in _site_pages(tmp_path)} == stored
+    index = summary.docs_index.read_text(encoding="utf-8")
+    linked = set(re.findall(r"validations/([^\"']+?)/[^/\"']+\.html", index))
+    assert linked == stored
+    # No empty folder is left behind in the store or the site.
+    for base in (tmp_path / "gx" / "uncommitted" / "validations",
+                 tmp_path / "gx" / "uncommitted" / "data_docs" / "local_site" / "validations"):
+        assert [d for d in base.rglob("*") if d.is_dir() and not any(d.iterdir())] == []
+
+
+def test_data_docs_runs_below_one_is_a_config_error(monkeypatch, tmp_path):
+    from warehouse.errors import ConfigError
+
+    bad = tmp_path / "severities.toml"
+    bad.write_text(runner.SEVERITIES_FILE.read_text().replace("data_docs_runs = 10",
+                                                             "data_docs_runs = 0"))
+    monkeypatch.setattr(runner, "SEVERITIES_FILE", bad)
+    with pytest.raises(ConfigError, match="data_docs_runs must be a whole number ≥ 1, not 0"):
+        runner.load_settings()
