@@ -23,6 +23,7 @@ import os
 import re
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
+from operator import itemgetter
 from pathlib import Path
 from urllib.parse import urlencode, urlsplit
 
@@ -222,8 +223,8 @@ class _PageData:
         if key not in self.histories:
             changes = self._history_changes.pop(key, None)
             if changes is None:
-                rows = _rows(self.con, sql, self._history_params(params))
-                changes = _changes(self.points(), rows, columns)
+                changes = _read_changes(self.con, sql, self._history_params(params), self.points(),
+                                        columns)
             self._keep_history(key, kind, columns, params, changes)
         return self.histories[key]
 
@@ -255,7 +256,7 @@ class _PageData:
         def read(n: int) -> list[tuple[tuple, list[dict]]]:
             # Reduced to the change rows at once: all histories' raw rows together would be
             # hundreds of MB on a long history.
-            return [(key, _changes(points, _rows(cursors[n], sql, params), columns))
+            return [(key, _read_changes(cursors[n], sql, params, points, columns))
                     for key, (sql, params, columns) in items[n::workers]]
 
         try:
@@ -301,23 +302,34 @@ def _citations(con, wiki: str, rev_id, field: str, block) -> list[dict]:
                  {"wiki": wiki, "rev": rev_id, "field": field, "block": block})
 
 
-def _changes(points: list[dict], rows: list[dict], columns: list[str]) -> list[dict]:
-    """The history rows of the revisions where the figure's values change: ``rows`` (rev_id, ord
-    and ``columns``) are grouped per revision and a revision is kept when its group differs from
-    the last one kept; revisions with no row (the figure absent) are passed over. Each kept row
-    gets its revision's time, user and summary."""
+def _read_changes(con: duckdb.DuckDBPyConnection, sql: str, params: dict, points: list[dict],
+                  columns: list[str]) -> list[dict]:
+    """_changes of the rows ``sql`` reads (rev_id, ord and ``columns``)."""
+    cursor = con.execute(sql, params)
+    return _changes(points, [d[0] for d in cursor.description], cursor.fetchall(), columns)
+
+
+def _changes(points: list[dict], names: list[str], rows: list[tuple], columns: list[str]) -> list[dict]:
+    """The history rows of the revisions where the figure's values change: ``rows`` (tuples of the
+    columns ``names``: rev_id, ord and ``columns``) are grouped per revision and a revision is kept
+    when its group differs from the last one kept; revisions with no row (the figure absent) are
+    passed over. Each kept row, as a dict, gets its revision's time, user and summary. Rows stay
+    tuples until kept: a 20,000-revision page reads ≈ 360,000 of them for its 54 histories, and
+    making each a dict first took most of its article page's time."""
+    rev = names.index("rev_id")
+    value = itemgetter(*(names.index(c) for c in columns))
     grouped: dict = {}
     for row in rows:
-        grouped.setdefault(row["rev_id"], []).append(row)
+        grouped.setdefault(row[rev], []).append(row)
     out, last = [], object()
     for point in points:
         group = grouped.get(point["rev_id"])
         if not group:
             continue
-        value = tuple(tuple(row[c] for c in columns) for row in group)
-        if value != last:
-            out.extend({**point, **row} for row in group)
-            last = value
+        current = tuple(map(value, group))
+        if current != last:
+            out.extend({**point, **dict(zip(names, row, strict=True))} for row in group)
+            last = current
     return out
 
 

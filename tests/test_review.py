@@ -237,11 +237,11 @@ def test_article_page_reads_match_a_per_revision_reading_on_a_long_history(tmp_p
     plain reading of every revision one query at a time."""
     from benchmarks.synth import generate
     from expectations.review import (
-        _changes,
         _citations,
         _field_raw,
         _history_query,
         _PageData,
+        _read_changes,
         _revisions,
         _rows,
         _shown,
@@ -274,8 +274,9 @@ def test_article_page_reads_match_a_per_revision_reading_on_a_long_history(tmp_p
     tolerance = load_settings()[1]["approx_tolerance"]
     for problem in problems:
         _kind, columns, sql, params = _history_query(problem, tolerance)
-        plain = _rows(con, sql, {**params, "wiki": wiki, "revs": [r["rev_id"] for r in every]})
-        assert data.history(problem)["rows"] == _changes(every, plain, columns), problem["description"]
+        plain = _read_changes(con, sql, {**params, "wiki": wiki, "revs": [r["rev_id"] for r in every]},
+                              every, columns)
+        assert data.history(problem)["rows"] == plain, problem["description"]
         shown = _shown(problem)
         parent = revisions[shown]["parent_id"]
         for rev in (shown, parent):
