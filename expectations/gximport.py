@@ -5,9 +5,9 @@ Three of those modules import SciPy's statistics and Altair, a chart library, at
 the Kolmogorov–Smirnov and KL-divergence expectations; none of our checks (expectations/checks.py)
 uses either, and both are only called when such an expectation runs or is rendered. Measured on
 this project's 2-core machine (issue 17): ``import great_expectations`` 3.1–3.7 s and 216 MB
-alone; with the two deferred, 2.1 s and 162 MB. The validator imports GX while the ingest loads
-its batches, on a machine whose two cores are then both busy, so the second saved there is a
-second of the batches' CPU.
+alone; with the two deferred, 2.0–2.1 s and 140 MB. The validator imports GX while the ingest
+loads its first batches, when the machine's two cores are both busy, so the second saved there is
+a second of the batches' CPU.
 
 The two are registered as modules whose code runs at the first use of one of their attributes
 (a module-level __getattr__, PEP 562): GX's `import altair as alt` and `from scipy import stats`
